@@ -1,0 +1,120 @@
+//! Firing system events: calling triggers phase by phase, waiting on completions.
+
+use std::sync::Arc;
+
+use super::{Driver, Role, Stage};
+use crate::{CompletionId, Phase, TraceEvent, TriggerError};
+
+/// Fires `event` for the user. An event with no triggers does nothing.
+pub fn fire<D: Driver>(d: &mut D, event: &str) -> Result<(), TriggerError> {
+    let events = &mut d.core().events;
+    if events.is_firing(event) {
+        return Err(TriggerError::AlreadyFiring(event.to_owned()));
+    }
+    if !events.has_triggers(event) {
+        return Ok(());
+    }
+    let name = events.begin_firing(event, Role::Plain)?;
+    advance(d, &name);
+    Ok(())
+}
+
+/// Fires the reactor's own `startup` or `shutdown`. If the user's firing of that event is in
+/// progress, the reactor adopts it instead of firing again.
+pub fn fire_lifecycle<D: Driver>(d: &mut D, event: &str, role: Role) {
+    let name = match d.core().events.firing_mut(event) {
+        Some(f) => {
+            f.role = role;
+            let (stage, name) = (f.stage, f.name.clone());
+            if stage != Stage::Phase(Phase::Before) {
+                // The adopted firing is past the point where the role acts: act now.
+                enter_phase(d, role, Phase::During);
+            }
+            name
+        }
+        None => match d.core().events.begin_firing(event, role) {
+            Ok(name) => name,
+            Err(_) => unreachable!("no firing of {event:?} is in progress"),
+        },
+    };
+    advance(d, &name);
+}
+
+/// Completes `completion` and moves on every event it was the last hold of.
+pub fn complete<D: Driver>(d: &mut D, completion: CompletionId) -> Result<(), TriggerError> {
+    let held = d.core().events.complete(completion)?;
+    d.record(TraceEvent::Completed(completion));
+    for name in held {
+        advance(d, &name);
+    }
+    Ok(())
+}
+
+/// What entering a phase means to the lifecycle.
+fn enter_phase<D: Driver>(d: &mut D, role: Role, phase: Phase) {
+    match (role, phase) {
+        (Role::Startup, Phase::During) => d.core().life.running = true,
+        (Role::Shutdown, Phase::During) => {
+            d.close_all();
+            d.core().life.running = false;
+        }
+        _ => {}
+    }
+}
+
+fn next_stage(p: Phase) -> Stage {
+    match p {
+        Phase::Before => Stage::Phase(Phase::During),
+        Phase::During => Stage::Phase(Phase::After),
+        Phase::After => Stage::End,
+    }
+}
+
+/// Runs the firing of `name` as far as it can go without waiting.
+fn advance<D: Driver>(d: &mut D, name: &Arc<str>) {
+    loop {
+        let Some(f) = d.core().events.firing_mut(name) else {
+            return;
+        };
+        if f.busy || !f.waiting.is_empty() {
+            return;
+        }
+        let role = f.role;
+        let Stage::Phase(phase) = f.stage else {
+            d.core().events.end_firing(name);
+            d.record(TraceEvent::EventEnded(name.clone()));
+            if role == Role::Shutdown {
+                d.core().life.stopped = true;
+            }
+            return;
+        };
+        f.busy = true;
+        enter_phase(d, role, phase);
+        d.record(TraceEvent::PhaseBegan {
+            event: name.clone(),
+            phase,
+        });
+        while let Some((trigger, f)) = d.core().events.take_next(name, phase) {
+            d.record(TraceEvent::TriggerRan {
+                event: name.clone(),
+                phase,
+                trigger,
+            });
+            if let Some(completion) = f(d) {
+                if d.core().events.hold(name, completion) {
+                    d.record(TraceEvent::Waiting {
+                        event: name.clone(),
+                        completion,
+                    });
+                }
+            }
+        }
+        let f = d
+            .core()
+            .events
+            .firing_mut(name)
+            .expect("a busy firing is never ended");
+        f.busy = false;
+        f.stage = next_stage(phase);
+    }
+}

@@ -1,0 +1,78 @@
+//! The queue behind [`Remote`](crate::Remote): calls from other threads.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::{RemoteError, RemoteFn, RemoteQueue};
+
+struct Queue {
+    calls: VecDeque<RemoteFn>,
+    open: bool,
+}
+
+/// A mutex-protected FIFO of remote calls plus a wake-up function.
+///
+/// The real reactor wakes its poll with a mio `Waker`; the simulator passes a no-op, since
+/// it checks the inbox at every iteration boundary and never waits for other threads.
+pub struct Inbox {
+    queue: Mutex<Queue>,
+    wake: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Inbox {
+    /// An open, empty inbox that calls `wake` after each queued call.
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            queue: Mutex::new(Queue {
+                calls: VecDeque::new(),
+                open: true,
+            }),
+            wake: Box::new(wake),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // The lock is never held while user code runs, so a poisoned lock still holds a
+        // consistent queue.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many calls are queued.
+    pub fn len(&self) -> usize {
+        self.lock().calls.len()
+    }
+
+    /// Whether no call is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes the oldest queued call.
+    pub fn pop(&self) -> Option<RemoteFn> {
+        self.lock().calls.pop_front()
+    }
+
+    /// Refuses further calls and drops the queued ones (the reactor is going away).
+    pub fn close(&self) {
+        let dropped = {
+            let mut q = self.lock();
+            q.open = false;
+            std::mem::take(&mut q.calls)
+        };
+        drop(dropped);
+    }
+}
+
+impl RemoteQueue for Inbox {
+    fn push(&self, call: RemoteFn) -> Result<(), RemoteError> {
+        {
+            let mut q = self.lock();
+            if !q.open {
+                return Err(RemoteError::ReactorGone);
+            }
+            q.calls.push_back(call);
+        }
+        (self.wake)();
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! The lifecycle state machine behind `run`, `stop`, `crash` and `is_running`.
+
+use crate::LifecycleError;
+
+/// Lifecycle flags of one reactor. See `docs/contract.md`, "Lifecycle".
+#[derive(Clone, Debug, Default)]
+pub struct Lifecycle {
+    /// Inside `run()`.
+    pub in_run: bool,
+    /// What `is_running()` answers: from `During` of startup through `Before` of shutdown.
+    pub running: bool,
+    /// `stop()` was accepted once; the reactor can never run again.
+    pub stop_called: bool,
+    /// The reactor's own `shutdown` firing has begun.
+    pub shutdown_begun: bool,
+    /// The reactor's own `shutdown` firing has ended: `run()` returns.
+    pub stopped: bool,
+    /// `crash()` was called during this run.
+    pub crash_requested: bool,
+    /// A callback panicked; the reactor refuses to run.
+    pub poisoned: bool,
+}
+
+impl Lifecycle {
+    /// Whether `run()` may start now.
+    pub fn check_run(&self) -> Result<(), LifecycleError> {
+        if self.poisoned {
+            Err(LifecycleError::Poisoned)
+        } else if self.running {
+            Err(LifecycleError::AlreadyRunning)
+        } else if self.stop_called {
+            Err(LifecycleError::NotRestartable)
+        } else if self.in_run {
+            Err(LifecycleError::AlreadyRunning)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Accepts `stop()` if the reactor is running and not already stopping.
+    pub fn request_stop(&mut self) -> Result<(), LifecycleError> {
+        if !self.running || self.stop_called {
+            return Err(LifecycleError::NotRunning);
+        }
+        self.stop_called = true;
+        Ok(())
+    }
+
+    /// Accepts `crash()` if the reactor is inside `run()`.
+    pub fn request_crash(&mut self) -> Result<(), LifecycleError> {
+        if !self.in_run {
+            return Err(LifecycleError::NotRunning);
+        }
+        self.crash_requested = true;
+        Ok(())
+    }
+
+    /// Whether shutdown should begin at this iteration boundary.
+    pub fn shutdown_due(&self) -> bool {
+        self.stop_called && !self.shutdown_begun
+    }
+}

@@ -1,0 +1,72 @@
+//! Reactor-independent machinery that both reactors are built from.
+//!
+//! The timer queue, system-event triggers, the lifecycle state machine, the remote-call
+//! inbox and the first three steps of an iteration are pure bookkeeping with no I/O, so
+//! they live here once. The simulator and the real reactor each add only what differs: how
+//! time passes and how I/O becomes ready. Protocol code never needs this module.
+
+mod events;
+mod firing;
+mod inbox;
+mod lifecycle;
+mod ops;
+mod run;
+mod timers;
+
+use std::sync::Arc;
+
+pub use events::{Events, Firing, Role, Stage};
+pub use firing::{complete, fire, fire_lifecycle};
+pub use inbox::Inbox;
+pub use lifecycle::Lifecycle;
+
+pub use run::{begin_run, end_run, iterate, poison, run_ended, wake_hint, WakeHint};
+pub use timers::{PassMark, TimerQueue};
+
+use crate::{Reactor, TraceEvent};
+
+/// The state every reactor keeps, whatever drives it.
+pub struct Core {
+    /// Pending timers.
+    pub timers: TimerQueue,
+    /// Triggers, completions, firings.
+    pub events: Events,
+    /// Lifecycle flags.
+    pub life: Lifecycle,
+    /// Calls from other threads.
+    pub inbox: Arc<Inbox>,
+    /// How many remote calls have run (numbers them in the trace).
+    pub remote_ran: u64,
+}
+
+impl Core {
+    /// A fresh core whose inbox calls `wake` after each remote call is queued.
+    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            timers: TimerQueue::new(),
+            events: Events::new(),
+            life: Lifecycle::default(),
+            inbox: Arc::new(Inbox::new(wake)),
+            remote_ran: 0,
+        }
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        self.inbox.close();
+    }
+}
+
+/// What a reactor implementation provides so that the kit can drive it.
+pub trait Driver: Reactor + Sized {
+    /// The reactor's core state.
+    fn core(&mut self) -> &mut Core;
+    /// The reactor's core state, shared.
+    fn core_ref(&self) -> &Core;
+    /// Records a delivered event in the trace (a no-op where no trace is kept).
+    fn record(&mut self, event: TraceEvent);
+    /// Shutdown, after the `Before` phase: closes every connection, listener, socket and
+    /// child process, so that nothing outlives `run()`.
+    fn close_all(&mut self);
+}

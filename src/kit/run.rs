@@ -1,0 +1,105 @@
+//! The parts of `run()` that both reactors share: its start, the first three steps of each
+//! iteration, its end, and what a panic leaves behind.
+
+use std::time::Duration;
+
+use super::{fire_lifecycle, Driver, Role};
+use crate::{LifecycleError, RunEnd, TraceEvent, SHUTDOWN, STARTUP};
+
+/// How long the reactor may wait for I/O before its next iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WakeHint {
+    /// Work is waiting: poll without blocking.
+    Now,
+    /// Until this time since the epoch (the next timer's deadline).
+    At(Duration),
+    /// Nothing is scheduled: only I/O or a remote call can wake the reactor.
+    Never,
+}
+
+/// Starts `run()`: checks the lifecycle, then fires `startup`.
+pub fn begin_run<D: Driver>(d: &mut D) -> Result<(), LifecycleError> {
+    d.core().life.check_run()?;
+    let life = &mut d.core().life;
+    life.in_run = true;
+    life.crash_requested = false;
+    d.record(TraceEvent::RunBegan);
+    fire_lifecycle(d, STARTUP, Role::Startup);
+    Ok(())
+}
+
+/// Steps 1 to 3 of an iteration: remote calls queued when the drain began, timers due at
+/// the start of the pass, then the start of shutdown if `stop()` was called. Each step
+/// stops early once `crash()` has been called.
+pub fn iterate<D: Driver>(d: &mut D) {
+    let queued = d.core().inbox.len();
+    for _ in 0..queued {
+        if d.core().life.crash_requested {
+            return;
+        }
+        let Some(call) = d.core().inbox.pop() else {
+            break;
+        };
+        let n = d.core().remote_ran;
+        d.core().remote_ran += 1;
+        d.record(TraceEvent::RemoteRan(n));
+        call(d);
+    }
+    let now = d.now();
+    let mark = d.core().timers.mark(now);
+    while !d.core().life.crash_requested {
+        let Some((id, f)) = d.core().timers.pop_due(mark) else {
+            break;
+        };
+        d.record(TraceEvent::TimerFired(id));
+        f(d);
+    }
+    if d.core().life.shutdown_due() && !d.core().life.crash_requested {
+        d.core().life.shutdown_begun = true;
+        fire_lifecycle(d, SHUTDOWN, Role::Shutdown);
+    }
+}
+
+/// Why `run()` should return now, if it should.
+pub fn run_ended<D: Driver>(d: &mut D) -> Option<RunEnd> {
+    let life = &d.core().life;
+    if life.crash_requested {
+        Some(RunEnd::Crashed)
+    } else if life.stopped {
+        Some(RunEnd::Stopped)
+    } else {
+        None
+    }
+}
+
+/// How long the reactor may wait before the next iteration.
+pub fn wake_hint<D: Driver>(d: &mut D) -> WakeHint {
+    let core = d.core();
+    if !core.inbox.is_empty() || core.life.shutdown_due() || run_ended(d).is_some() {
+        return WakeHint::Now;
+    }
+    match d.core().timers.next_deadline() {
+        Some(at) => WakeHint::At(at),
+        None => WakeHint::Never,
+    }
+}
+
+/// Ends `run()` for `why`.
+pub fn end_run<D: Driver>(d: &mut D, why: RunEnd) {
+    let life = &mut d.core().life;
+    life.in_run = false;
+    life.crash_requested = false;
+    if why == RunEnd::Crashed {
+        life.running = false;
+    }
+    d.record(TraceEvent::RunEnded(why));
+}
+
+/// Marks the reactor poisoned after a callback panicked inside `run()`.
+pub fn poison<D: Driver>(d: &mut D) {
+    let life = &mut d.core().life;
+    life.poisoned = true;
+    life.in_run = false;
+    life.running = false;
+    d.record(TraceEvent::Panicked);
+}

@@ -1,0 +1,271 @@
+//! The timer queue: a min-heap on (deadline, sequence) with lazy deletion.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use crate::{TimerError, TimerFn, TimerId, TimerState};
+
+/// Deadlines are kept as whole nanoseconds; later ones saturate at `u64::MAX` (about 584 years).
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+const FIRED: u32 = 0;
+const CANCELLED: u32 = 1;
+const PENDING_BASE: u32 = 2;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct HeapEntry {
+    deadline: u64,
+    seq: u64,
+    slot: u32,
+}
+
+struct Slot {
+    id: u64,
+    seq: u64,
+    deadline: u64,
+    f: Option<TimerFn>,
+}
+
+/// Marks the start of a timer pass: timers scheduled or moved after it do not fire in it.
+#[derive(Clone, Copy, Debug)]
+pub struct PassMark {
+    now: u64,
+    seq_limit: u64,
+}
+
+/// Pending timers ordered by deadline, then by the order they were scheduled (FIFO).
+///
+/// Every id ever issued keeps four bytes of state so that `cancel` on a fired timer says
+/// `AlreadyFired` rather than "unknown"; callbacks are dropped as soon as a timer ends.
+#[derive(Default)]
+pub struct TimerQueue {
+    heap: BinaryHeap<Reverse<HeapEntry>>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Per id: `FIRED`, `CANCELLED`, or `PENDING_BASE + slot`.
+    states: Vec<u32>,
+    next_seq: u64,
+}
+
+impl TimerQueue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Schedules `f` at `now + delay` (saturating).
+    pub fn schedule(&mut self, now: Duration, delay: Duration, f: TimerFn) -> TimerId {
+        let id = self.states.len() as u64;
+        let deadline = nanos(now.saturating_add(delay));
+        let seq = self.bump_seq();
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Slot {
+                    id,
+                    seq,
+                    deadline,
+                    f: Some(f),
+                };
+                s
+            }
+            None => {
+                self.slots.push(Slot {
+                    id,
+                    seq,
+                    deadline,
+                    f: Some(f),
+                });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.states.push(PENDING_BASE + slot);
+        self.heap.push(Reverse(HeapEntry {
+            deadline,
+            seq,
+            slot,
+        }));
+        TimerId::from_raw(id)
+    }
+
+    /// The state of `id`.
+    pub fn state(&self, id: TimerId) -> Result<TimerState, TimerError> {
+        match self.raw_state(id)? {
+            FIRED => Ok(TimerState::Fired),
+            CANCELLED => Ok(TimerState::Cancelled),
+            _ => Ok(TimerState::Pending),
+        }
+    }
+
+    /// The deadline of a pending timer.
+    pub fn deadline(&self, id: TimerId) -> Result<Duration, TimerError> {
+        let slot = self.pending_slot(id)?;
+        Ok(Duration::from_nanos(self.slots[slot].deadline))
+    }
+
+    /// Cancels a pending timer and drops its callback.
+    pub fn cancel(&mut self, id: TimerId) -> Result<(), TimerError> {
+        let slot = self.pending_slot(id)?;
+        drop(self.release(slot, CANCELLED));
+        Ok(())
+    }
+
+    /// Moves a pending timer to `now + delay`, behind timers already at that deadline.
+    pub fn reschedule(
+        &mut self,
+        id: TimerId,
+        now: Duration,
+        delay: Duration,
+    ) -> Result<(), TimerError> {
+        let slot = self.pending_slot(id)?;
+        self.requeue(slot, nanos(now.saturating_add(delay)));
+        Ok(())
+    }
+
+    /// Adds `by` to a pending timer's deadline, behind timers already at the new deadline.
+    pub fn postpone(&mut self, id: TimerId, by: Duration) -> Result<(), TimerError> {
+        let slot = self.pending_slot(id)?;
+        let deadline = self.slots[slot].deadline.saturating_add(nanos(by));
+        self.requeue(slot, deadline);
+        Ok(())
+    }
+
+    /// Pending timers in firing order.
+    pub fn pending(&self) -> Vec<TimerId> {
+        let mut live: Vec<(u64, u64, u64)> = self
+            .slots
+            .iter()
+            .filter(|s| s.f.is_some())
+            .map(|s| (s.deadline, s.seq, s.id))
+            .collect();
+        live.sort_unstable();
+        live.into_iter()
+            .map(|(_, _, id)| TimerId::from_raw(id))
+            .collect()
+    }
+
+    /// How many timers are pending.
+    pub fn pending_count(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// The earliest pending deadline.
+    pub fn next_deadline(&mut self) -> Option<Duration> {
+        self.drop_stale();
+        self.heap
+            .peek()
+            .map(|Reverse(e)| Duration::from_nanos(e.deadline))
+    }
+
+    /// Begins a pass at `now`.
+    pub fn mark(&self, now: Duration) -> PassMark {
+        PassMark {
+            now: nanos(now),
+            seq_limit: self.next_seq,
+        }
+    }
+
+    /// Takes the next timer due in the pass `mark`, marking it fired.
+    pub fn pop_due(&mut self, mark: PassMark) -> Option<(TimerId, TimerFn)> {
+        loop {
+            self.drop_stale();
+            let Reverse(top) = *self.heap.peek()?;
+            if top.deadline > mark.now {
+                return None;
+            }
+            if top.seq >= mark.seq_limit {
+                // Scheduled or moved during this pass. Everything due behind it that is older
+                // must still fire in this pass, so set it aside for a moment.
+                return self.pop_due_behind_new(mark);
+            }
+            self.heap.pop();
+            let slot = top.slot as usize;
+            let id = self.slots[slot].id;
+            let f = self.release(slot, FIRED);
+            return Some((TimerId::from_raw(id), f));
+        }
+    }
+
+    /// Slow path of `pop_due`: the heap top is new in this pass, but an older due timer may
+    /// sit behind it (a new timer can have an earlier deadline than an old one).
+    fn pop_due_behind_new(&mut self, mark: PassMark) -> Option<(TimerId, TimerFn)> {
+        let mut aside = Vec::new();
+        let mut found = None;
+        while let Some(Reverse(top)) = self.heap.peek().copied() {
+            if top.deadline > mark.now {
+                break;
+            }
+            self.heap.pop();
+            if !self.is_live(top) {
+                continue;
+            }
+            if top.seq >= mark.seq_limit {
+                aside.push(Reverse(top));
+                continue;
+            }
+            let slot = top.slot as usize;
+            let id = self.slots[slot].id;
+            found = Some((TimerId::from_raw(id), self.release(slot, FIRED)));
+            break;
+        }
+        self.heap.extend(aside);
+        found
+    }
+
+    fn bump_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn requeue(&mut self, slot: usize, deadline: u64) {
+        let seq = self.bump_seq();
+        let s = &mut self.slots[slot];
+        s.deadline = deadline;
+        s.seq = seq;
+        self.heap.push(Reverse(HeapEntry {
+            deadline,
+            seq,
+            slot: slot as u32,
+        }));
+    }
+
+    fn release(&mut self, slot: usize, end: u32) -> TimerFn {
+        let s = &mut self.slots[slot];
+        let f = s.f.take().expect("released slot holds a pending timer");
+        self.states[s.id as usize] = end;
+        self.free.push(slot as u32);
+        f
+    }
+
+    fn is_live(&self, e: HeapEntry) -> bool {
+        let s = &self.slots[e.slot as usize];
+        s.f.is_some() && s.seq == e.seq
+    }
+
+    fn drop_stale(&mut self) {
+        while let Some(Reverse(top)) = self.heap.peek().copied() {
+            if self.is_live(top) {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
+    fn raw_state(&self, id: TimerId) -> Result<u32, TimerError> {
+        usize::try_from(id.raw())
+            .ok()
+            .and_then(|i| self.states.get(i).copied())
+            .ok_or(TimerError::Unknown(id))
+    }
+
+    fn pending_slot(&self, id: TimerId) -> Result<usize, TimerError> {
+        match self.raw_state(id)? {
+            FIRED => Err(TimerError::AlreadyFired(id)),
+            CANCELLED => Err(TimerError::AlreadyCancelled(id)),
+            p => Ok((p - PENDING_BASE) as usize),
+        }
+    }
+}

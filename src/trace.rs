@@ -1,0 +1,124 @@
+//! The trace: every event a reactor delivers, in one canonical text form.
+//!
+//! A line reads `<seconds>.<nanoseconds> <host> <kind> <fields>`, for example
+//! `0.250000000 h0 timer-fired t3`. The form is stable: snapshots hold it, and two runs of
+//! the simulator with one seed must produce the same lines.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{CompletionId, Phase, TimerId, TriggerId};
+
+/// Why `run()` returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunEnd {
+    /// Shutdown after `stop()` completed.
+    Stopped,
+    /// `crash()` was called.
+    Crashed,
+}
+
+/// One event a reactor delivered.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TraceEvent {
+    /// `run()` began.
+    RunBegan,
+    /// `run()` returned.
+    RunEnded(RunEnd),
+    /// `stop()` was accepted; shutdown begins at the next iteration boundary.
+    StopRequested,
+    /// A phase of a system event began.
+    PhaseBegan {
+        /// The event's name.
+        event: Arc<str>,
+        /// The phase.
+        phase: Phase,
+    },
+    /// A trigger was called.
+    TriggerRan {
+        /// The event's name.
+        event: Arc<str>,
+        /// The phase.
+        phase: Phase,
+        /// The trigger.
+        trigger: TriggerId,
+    },
+    /// An event is waiting for a completion before its next phase.
+    Waiting {
+        /// The event's name.
+        event: Arc<str>,
+        /// The completion waited for.
+        completion: CompletionId,
+    },
+    /// A completion was completed.
+    Completed(CompletionId),
+    /// A firing of an event ended.
+    EventEnded(Arc<str>),
+    /// A timer's callback was called.
+    TimerFired(TimerId),
+    /// The n-th call queued through a remote handle was run.
+    RemoteRan(u64),
+    /// A callback panicked; the reactor is poisoned.
+    Panicked,
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceEvent::RunBegan => f.write_str("run-began"),
+            TraceEvent::RunEnded(RunEnd::Stopped) => f.write_str("run-ended stopped"),
+            TraceEvent::RunEnded(RunEnd::Crashed) => f.write_str("run-ended crashed"),
+            TraceEvent::StopRequested => f.write_str("stop-requested"),
+            TraceEvent::PhaseBegan { event, phase } => write!(f, "phase {event:?} {phase}"),
+            TraceEvent::TriggerRan {
+                event,
+                phase,
+                trigger,
+            } => write!(f, "trigger {event:?} {phase} {trigger}"),
+            TraceEvent::Waiting { event, completion } => {
+                write!(f, "waiting {event:?} {completion}")
+            }
+            TraceEvent::Completed(c) => write!(f, "completed {c}"),
+            TraceEvent::EventEnded(event) => write!(f, "event-ended {event:?}"),
+            TraceEvent::TimerFired(t) => write!(f, "timer-fired {t}"),
+            TraceEvent::RemoteRan(n) => write!(f, "remote-ran #{n}"),
+            TraceEvent::Panicked => f.write_str("panicked"),
+        }
+    }
+}
+
+/// One line of a trace: when, on which host, what.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TraceLine {
+    /// Time since the epoch.
+    pub at: Duration,
+    /// The host's number (always 0 for a single reactor).
+    pub host: u32,
+    /// What happened.
+    pub event: TraceEvent,
+}
+
+impl fmt::Display for TraceLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{:09} h{} {}",
+            self.at.as_secs(),
+            self.at.subsec_nanos(),
+            self.host,
+            self.event
+        )
+    }
+}
+
+/// Renders lines in the canonical form, one per line, each ending in a newline.
+pub fn render(lines: &[TraceLine]) -> String {
+    use fmt::Write;
+    let mut out = String::new();
+    for line in lines {
+        // Writing into a String cannot fail.
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
