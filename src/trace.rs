@@ -17,6 +17,9 @@ pub enum RunEnd {
     Stopped,
     /// `crash()` was called.
     Crashed,
+    /// `run()` returned an error (the simulator found nothing left to happen, or reached its
+    /// time limit; the real reactor's poll failed). State is kept, as after a crash.
+    Failed,
 }
 
 /// One event a reactor delivered.
@@ -69,6 +72,7 @@ impl fmt::Display for TraceEvent {
             TraceEvent::RunBegan => f.write_str("run-began"),
             TraceEvent::RunEnded(RunEnd::Stopped) => f.write_str("run-ended stopped"),
             TraceEvent::RunEnded(RunEnd::Crashed) => f.write_str("run-ended crashed"),
+            TraceEvent::RunEnded(RunEnd::Failed) => f.write_str("run-ended failed"),
             TraceEvent::StopRequested => f.write_str("stop-requested"),
             TraceEvent::PhaseBegan { event, phase } => write!(f, "phase {event:?} {phase}"),
             TraceEvent::TriggerRan {

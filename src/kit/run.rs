@@ -89,7 +89,7 @@ pub fn end_run<D: Driver>(d: &mut D, why: RunEnd) {
     let life = &mut d.core().life;
     life.in_run = false;
     life.crash_requested = false;
-    if why == RunEnd::Crashed {
+    if why != RunEnd::Stopped {
         life.running = false;
     }
     d.record(TraceEvent::RunEnded(why));

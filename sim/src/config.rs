@@ -1,0 +1,74 @@
+//! How a simulation is set up: its seed and its limits.
+
+use std::time::Duration;
+
+/// The environment variable that overrides every simulation's seed, to replay a failure.
+pub const SEED_ENV: &str = "TWINREACTOR_SEED";
+
+/// Settings of a [`Sim`](crate::Sim).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    /// The seed every random choice is drawn from.
+    pub seed: u64,
+    /// `run()` returns [`LifecycleError::TimeLimit`](twinreactor::LifecycleError::TimeLimit)
+    /// rather than jump the virtual clock past this time. Default: one year.
+    pub time_limit: Duration,
+    /// Whether the trace is recorded. Default: true.
+    pub record_trace: bool,
+}
+
+impl SimConfig {
+    /// Settings with `seed`, unless [`SEED_ENV`] is set, which then wins.
+    ///
+    /// # Panics
+    /// If [`SEED_ENV`] is set but is not a `u64` (decimal, or hexadecimal after `0x`): a
+    /// replay that silently used another seed would replay nothing.
+    pub fn new(seed: u64) -> Self {
+        let seed = match seed_override() {
+            Ok(Some(forced)) => forced,
+            Ok(None) => seed,
+            Err(bad) => panic!("{SEED_ENV}={bad:?} is not a u64 (decimal or 0x hexadecimal)"),
+        };
+        Self::exact(seed)
+    }
+
+    /// Settings with exactly `seed`, whatever the environment says.
+    pub fn exact(seed: u64) -> Self {
+        Self {
+            seed,
+            time_limit: Duration::from_secs(365 * 24 * 3600),
+            record_trace: true,
+        }
+    }
+}
+
+/// The seed forced by [`SEED_ENV`], if it is set; the raw text if it does not parse.
+pub fn seed_override() -> Result<Option<u64>, String> {
+    let Ok(raw) = std::env::var(SEED_ENV) else {
+        return Ok(None);
+    };
+    parse_seed(&raw).map(Some).ok_or(raw)
+}
+
+/// Parses a seed written in decimal, or in hexadecimal after `0x`.
+pub fn parse_seed(text: &str) -> Option<u64> {
+    let text = text.trim();
+    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_seed;
+
+    #[test]
+    fn seeds_parse_in_decimal_and_hex() {
+        assert_eq!(parse_seed("42"), Some(42));
+        assert_eq!(parse_seed(" 0x2a "), Some(42));
+        assert_eq!(parse_seed("0xffffffffffffffff"), Some(u64::MAX));
+        assert_eq!(parse_seed("-1"), None);
+        assert_eq!(parse_seed("seven"), None);
+    }
+}

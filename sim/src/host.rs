@@ -1,0 +1,41 @@
+//! Simulated hosts.
+
+use std::fmt;
+
+use twinreactor::kit::Core;
+
+/// A host of a simulation. Issued by [`Sim::add_host`](crate::Sim::add_host); the host a
+/// simulation starts with is [`HostId::FIRST`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub(crate) u32);
+
+impl HostId {
+    /// The host every simulation starts with.
+    pub const FIRST: HostId = HostId(0);
+
+    /// The host's number, as printed in the trace (`h0`, `h1`, ...).
+    pub const fn index(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for HostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "h{}", self.0)
+    }
+}
+
+/// One host's state: its own reactor core.
+pub(crate) struct Host {
+    pub(crate) core: Core,
+}
+
+impl Host {
+    pub(crate) fn new() -> Self {
+        // The simulator never waits for other threads: it checks the inbox at every
+        // iteration boundary, so a queued call needs no wake-up.
+        Self {
+            core: Core::new(|| {}),
+        }
+    }
+}

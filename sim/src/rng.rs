@@ -1,0 +1,33 @@
+//! Random choices: separate ChaCha streams derived from one seed.
+//!
+//! Each concern draws from its own stream, so that a change in how often one concern draws
+//! does not reshuffle the others. Ranges are mapped from raw `next_u64` output here, not by
+//! another crate's distribution code, so traces stay stable across dependency updates.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+
+/// The concerns that draw random numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Which of several ready hosts or events goes first.
+    Scheduling = 1,
+}
+
+/// One stream of random numbers.
+pub struct SimRng(ChaCha8Rng);
+
+impl SimRng {
+    /// The stream `stream` of `seed`.
+    pub fn new(seed: u64, stream: Stream) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream as u64);
+        Self(rng)
+    }
+
+    /// A number in `0..n` (Lemire's multiply-shift; `n` must be non-zero).
+    pub fn below(&mut self, n: usize) -> usize {
+        debug_assert!(n > 0, "below(0) has no answer");
+        ((u128::from(self.0.next_u64()) * n as u128) >> 64) as usize
+    }
+}

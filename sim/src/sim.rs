@@ -1,0 +1,332 @@
+//! The simulation: one virtual clock, many hosts, one seed.
+
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use twinreactor::kit::{self, Core, Driver, WakeHint};
+use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
+
+use crate::host::Host;
+use crate::panic::replay_message;
+use crate::rng::{SimRng, Stream};
+use crate::{HostId, SimConfig, SimError, TraceHandle};
+
+/// How many trace lines an error or a panic message shows.
+const TAIL_LINES: usize = 20;
+
+/// What one [`Sim::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// One iteration of this host ran at the current virtual time.
+    Ran(HostId),
+    /// Nothing was due: the clock jumped to this time.
+    Advanced(Duration),
+    /// Nothing can ever happen again.
+    Idle,
+}
+
+/// What happens next, without doing it.
+enum Next {
+    /// These hosts have work at the current time.
+    Due(Vec<usize>),
+    /// The earliest deadline of any running host.
+    At(Duration),
+    Idle,
+}
+
+/// A deterministic simulation: virtual time, hosts, and every choice drawn from one seed.
+///
+/// A `Sim` is a [`Reactor`]: it acts as its *current* host, which is [`HostId::FIRST`]
+/// unless [`Sim::with_host`] selects another, and which is always the host whose callback
+/// is running. A single-host simulation is used exactly like a reactor; multi-host tests
+/// start hosts with [`Sim::start`] and drive them with [`Sim::step`], [`Sim::advance`],
+/// [`Sim::run_until_idle`] and [`Sim::run_until`].
+///
+/// ```
+/// use std::time::Duration;
+/// use twinreactor::{Reactor, ReactorExt};
+/// use twinreactor_sim::Sim;
+///
+/// let mut sim = Sim::new(7);
+/// sim.after(Duration::from_secs(3600), |r| r.stop().unwrap());
+/// sim.run().unwrap();
+/// assert_eq!(sim.now(), Duration::from_secs(3600)); // an hour, in no time
+/// assert!(sim.trace().render().contains("timer-fired t0"));
+/// ```
+pub struct Sim {
+    config: SimConfig,
+    clock: Duration,
+    hosts: Vec<Host>,
+    current: usize,
+    scheduling: SimRng,
+    trace: TraceHandle,
+}
+
+impl Sim {
+    /// A simulation with one host and `seed` (unless `TWINREACTOR_SEED` overrides it; see
+    /// [`SimConfig::new`], which also says when this panics).
+    pub fn new(seed: u64) -> Self {
+        Self::with_config(SimConfig::new(seed))
+    }
+
+    /// A simulation with one host and these settings.
+    pub fn with_config(config: SimConfig) -> Self {
+        Self {
+            scheduling: SimRng::new(config.seed, Stream::Scheduling),
+            config,
+            clock: Duration::ZERO,
+            hosts: vec![Host::new()],
+            current: 0,
+            trace: TraceHandle::default(),
+        }
+    }
+
+    /// The seed in use (after any override).
+    pub fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The recorded trace.
+    pub fn trace(&self) -> TraceHandle {
+        self.trace.clone()
+    }
+
+    /// Adds a host, which shares the virtual clock and starts not running.
+    pub fn add_host(&mut self) -> HostId {
+        self.hosts.push(Host::new());
+        HostId((self.hosts.len() - 1) as u32)
+    }
+
+    /// The hosts of this simulation, in the order they were added.
+    pub fn hosts(&self) -> impl Iterator<Item = HostId> {
+        (0..self.hosts.len() as u32).map(HostId)
+    }
+
+    /// The host this `Sim` acts as now.
+    pub fn current_host(&self) -> HostId {
+        HostId(self.current as u32)
+    }
+
+    /// Calls `f` with this simulation acting as `host`, then goes back to the host it acted
+    /// as before.
+    pub fn with_host<T>(
+        &mut self,
+        host: HostId,
+        f: impl FnOnce(&mut dyn Reactor) -> T,
+    ) -> Result<T, SimError> {
+        let index = self.index(host)?;
+        let before = std::mem::replace(&mut self.current, index);
+        let out = self.guarded(|sim| f(sim));
+        self.current = before;
+        Ok(out)
+    }
+
+    /// Begins `run()` on `host` without driving the simulation: fires its `startup`
+    /// triggers, and from then on the host takes part in [`Sim::step`].
+    pub fn start(&mut self, host: HostId) -> Result<(), SimError> {
+        let index = self.index(host)?;
+        let before = std::mem::replace(&mut self.current, index);
+        let out = self.guarded(kit::begin_run);
+        self.current = before;
+        Ok(out?)
+    }
+
+    /// Does one thing: runs one iteration of one host that has work now (several such hosts
+    /// are chosen among with the seed), or moves the clock to the next deadline.
+    pub fn step(&mut self) -> Result<Step, SimError> {
+        let before = self.current;
+        let out = self.guarded(Sim::step_inner);
+        self.current = before;
+        Ok(out?)
+    }
+
+    /// Steps until nothing can happen any more.
+    pub fn run_until_idle(&mut self) -> Result<(), SimError> {
+        while self.step()? != Step::Idle {}
+        Ok(())
+    }
+
+    /// Steps through everything due up to `now() + by`, then sets the clock there.
+    pub fn advance(&mut self, by: Duration) -> Result<(), SimError> {
+        let target = self.clock.saturating_add(by);
+        loop {
+            match self.next() {
+                Next::Due(_) => {}
+                Next::At(t) if t <= target => {}
+                Next::At(_) | Next::Idle => break,
+            }
+            self.step()?;
+        }
+        self.clock = self.clock.max(target);
+        Ok(())
+    }
+
+    /// Steps until `done` holds (true), or until the next step would pass the virtual time
+    /// `deadline` or nothing can happen any more (false).
+    pub fn run_until(
+        &mut self,
+        mut done: impl FnMut(&mut Sim) -> bool,
+        deadline: Duration,
+    ) -> Result<bool, SimError> {
+        loop {
+            if done(self) {
+                return Ok(true);
+            }
+            match self.next() {
+                Next::Due(_) => {}
+                Next::At(t) if t <= deadline => {}
+                Next::At(_) | Next::Idle => return Ok(false),
+            }
+            self.step()?;
+        }
+    }
+
+    fn index(&self, host: HostId) -> Result<usize, SimError> {
+        let i = host.0 as usize;
+        if i < self.hosts.len() {
+            Ok(i)
+        } else {
+            Err(SimError::UnknownHost(host))
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        let mut due = Vec::new();
+        let mut earliest: Option<Duration> = None;
+        let before = self.current;
+        for i in 0..self.hosts.len() {
+            if !self.hosts[i].core.life.in_run {
+                continue;
+            }
+            self.current = i;
+            match kit::wake_hint(self) {
+                WakeHint::Now => due.push(i),
+                WakeHint::At(t) if t <= self.clock => due.push(i),
+                WakeHint::At(t) => earliest = Some(earliest.map_or(t, |e| e.min(t))),
+                WakeHint::Never => {}
+            }
+        }
+        self.current = before;
+        match (due.is_empty(), earliest) {
+            (false, _) => Next::Due(due),
+            (true, Some(t)) => Next::At(t),
+            (true, None) => Next::Idle,
+        }
+    }
+
+    fn step_inner(&mut self) -> Result<Step, LifecycleError> {
+        match self.next() {
+            Next::Due(due) => {
+                let pick = if due.len() == 1 {
+                    due[0]
+                } else {
+                    due[self.scheduling.below(due.len())]
+                };
+                self.current = pick;
+                kit::iterate(self);
+                if let Some(end) = kit::run_ended(self) {
+                    kit::end_run(self, end);
+                }
+                Ok(Step::Ran(HostId(pick as u32)))
+            }
+            Next::At(t) if t > self.config.time_limit => Err(LifecycleError::TimeLimit {
+                limit: self.config.time_limit,
+                trace_tail: self.trace.tail(TAIL_LINES),
+            }),
+            Next::At(t) => {
+                self.clock = t;
+                Ok(Step::Advanced(t))
+            }
+            Next::Idle => Ok(Step::Idle),
+        }
+    }
+
+    /// Drives the simulation until `host`'s run ends.
+    fn drive(&mut self, host: usize) -> Result<(), LifecycleError> {
+        while self.hosts[host].core.life.in_run {
+            let step = self.step_inner();
+            if matches!(step, Ok(Step::Idle)) || step.is_err() {
+                self.current = host;
+                kit::end_run(self, RunEnd::Failed);
+                return Err(step.err().unwrap_or_else(|| LifecycleError::Quiescent {
+                    at: self.clock,
+                    trace_tail: self.trace.tail(TAIL_LINES),
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f`; if user code panics inside, poisons every running host and panics again
+    /// with the seed and the command that replays the run.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Sim) -> T) -> T {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(out) => out,
+            Err(payload) => {
+                let culprit = self.current;
+                for i in 0..self.hosts.len() {
+                    if self.hosts[i].core.life.in_run || i == culprit {
+                        self.current = i;
+                        kit::poison(self);
+                    }
+                }
+                self.current = culprit;
+                let message = replay_message(
+                    payload.as_ref(),
+                    self.config.seed,
+                    culprit as u32,
+                    self.clock,
+                    &self.trace.tail(TAIL_LINES),
+                );
+                resume_unwind(Box::new(message))
+            }
+        }
+    }
+}
+
+impl Reactor for Sim {
+    fn now(&self) -> Duration {
+        self.clock
+    }
+
+    fn run(&mut self) -> Result<(), LifecycleError> {
+        let host = self.current;
+        self.guarded(|sim| {
+            kit::begin_run(sim)?;
+            let out = sim.drive(host);
+            sim.current = host;
+            out
+        })
+    }
+
+    twinreactor::impl_reactor_via_kit!();
+}
+
+impl Driver for Sim {
+    fn core(&mut self) -> &mut Core {
+        &mut self.hosts[self.current].core
+    }
+
+    fn core_ref(&self) -> &Core {
+        &self.hosts[self.current].core
+    }
+
+    fn record(&mut self, event: TraceEvent) {
+        if self.config.record_trace {
+            self.trace.push(TraceLine {
+                at: self.clock,
+                host: self.current as u32,
+                event,
+            });
+        }
+    }
+
+    fn close_all(&mut self) {
+        // Hosts own no connections, sockets or processes yet: nothing to close.
+    }
+}
