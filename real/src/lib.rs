@@ -1,1 +1,24 @@
-//! placeholder
+//! # twinreactor-real: the twinreactor contract on the operating system
+//!
+//! [`RealReactor`] implements [`twinreactor::Reactor`] on mio: time is the monotonic clock,
+//! waiting is one `poll` call per iteration, and calls from other threads wake the poll
+//! through a mio `Waker`. The bookkeeping (timers, system events, lifecycle, the remote
+//! inbox) is the contract crate's shared kit, so the same protocol code behaves the same way
+//! here as on the simulator wherever the contract says it must.
+//!
+//! ```
+//! use std::time::Duration;
+//! use twinreactor::{Reactor, ReactorExt};
+//! use twinreactor_real::RealReactor;
+//!
+//! let mut reactor = RealReactor::new()?;
+//! reactor.after(Duration::from_millis(5), |r| r.stop().expect("running"));
+//! reactor.run()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod clock;
+mod poller;
+mod reactor;
+
+pub use reactor::RealReactor;

@@ -27,8 +27,8 @@ pub enum Step {
 
 /// What happens next, without doing it.
 enum Next {
-    /// These hosts have work at the current time.
-    Due(Vec<usize>),
+    /// Some hosts have work at the current time (listed in `Sim::due`).
+    Due,
     /// The earliest deadline of any running host.
     At(Duration),
     Idle,
@@ -60,6 +60,8 @@ pub struct Sim {
     current: usize,
     scheduling: SimRng,
     trace: TraceHandle,
+    /// Scratch list of hosts with work now, kept to avoid an allocation per step.
+    due: Vec<usize>,
 }
 
 impl Sim {
@@ -78,6 +80,7 @@ impl Sim {
             hosts: vec![Host::new()],
             current: 0,
             trace: TraceHandle::default(),
+            due: Vec::new(),
         }
     }
 
@@ -156,7 +159,7 @@ impl Sim {
         let target = self.clock.saturating_add(by);
         loop {
             match self.next() {
-                Next::Due(_) => {}
+                Next::Due => {}
                 Next::At(t) if t <= target => {}
                 Next::At(_) | Next::Idle => break,
             }
@@ -178,7 +181,7 @@ impl Sim {
                 return Ok(true);
             }
             match self.next() {
-                Next::Due(_) => {}
+                Next::Due => {}
                 Next::At(t) if t <= deadline => {}
                 Next::At(_) | Next::Idle => return Ok(false),
             }
@@ -196,7 +199,8 @@ impl Sim {
     }
 
     fn next(&mut self) -> Next {
-        let mut due = Vec::new();
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
         let mut earliest: Option<Duration> = None;
         let before = self.current;
         for i in 0..self.hosts.len() {
@@ -212,20 +216,22 @@ impl Sim {
             }
         }
         self.current = before;
-        match (due.is_empty(), earliest) {
-            (false, _) => Next::Due(due),
-            (true, Some(t)) => Next::At(t),
-            (true, None) => Next::Idle,
+        let any_due = !due.is_empty();
+        self.due = due;
+        match (any_due, earliest) {
+            (true, _) => Next::Due,
+            (false, Some(t)) => Next::At(t),
+            (false, None) => Next::Idle,
         }
     }
 
     fn step_inner(&mut self) -> Result<Step, LifecycleError> {
         match self.next() {
-            Next::Due(due) => {
-                let pick = if due.len() == 1 {
-                    due[0]
+            Next::Due => {
+                let pick = if self.due.len() == 1 {
+                    self.due[0]
                 } else {
-                    due[self.scheduling.below(due.len())]
+                    self.due[self.scheduling.below(self.due.len())]
                 };
                 self.current = pick;
                 kit::iterate(self);

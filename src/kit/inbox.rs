@@ -1,6 +1,7 @@
 //! The queue behind [`Remote`](crate::Remote): calls from other threads.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::{RemoteError, RemoteFn, RemoteQueue};
@@ -16,6 +17,8 @@ struct Queue {
 /// it checks the inbox at every iteration boundary and never waits for other threads.
 pub struct Inbox {
     queue: Mutex<Queue>,
+    /// The queue's length, readable without the lock (checked at every iteration).
+    queued: AtomicUsize,
     wake: Box<dyn Fn() + Send + Sync>,
 }
 
@@ -27,6 +30,7 @@ impl Inbox {
                 calls: VecDeque::new(),
                 open: true,
             }),
+            queued: AtomicUsize::new(0),
             wake: Box::new(wake),
         }
     }
@@ -39,7 +43,7 @@ impl Inbox {
 
     /// How many calls are queued.
     pub fn len(&self) -> usize {
-        self.lock().calls.len()
+        self.queued.load(Ordering::Acquire)
     }
 
     /// Whether no call is queued.
@@ -49,7 +53,13 @@ impl Inbox {
 
     /// Takes the oldest queued call.
     pub fn pop(&self) -> Option<RemoteFn> {
-        self.lock().calls.pop_front()
+        if self.is_empty() {
+            return None;
+        }
+        let mut q = self.lock();
+        let call = q.calls.pop_front();
+        self.queued.store(q.calls.len(), Ordering::Release);
+        call
     }
 
     /// Refuses further calls and drops the queued ones (the reactor is going away).
@@ -57,6 +67,7 @@ impl Inbox {
         let dropped = {
             let mut q = self.lock();
             q.open = false;
+            self.queued.store(0, Ordering::Release);
             std::mem::take(&mut q.calls)
         };
         drop(dropped);
@@ -71,6 +82,7 @@ impl RemoteQueue for Inbox {
                 return Err(RemoteError::ReactorGone);
             }
             q.calls.push_back(call);
+            self.queued.store(q.calls.len(), Ordering::Release);
         }
         (self.wake)();
         Ok(())

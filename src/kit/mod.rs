@@ -5,6 +5,7 @@
 //! they live here once. The simulator and the real reactor each add only what differs: how
 //! time passes and how I/O becomes ready. Protocol code never needs this module.
 
+mod deadline_queue;
 mod events;
 mod firing;
 mod inbox;

@@ -1,9 +1,8 @@
-//! The timer queue: a min-heap on (deadline, sequence) with lazy deletion.
+//! The timer queue: timers ordered by (deadline, sequence), with lazy deletion.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use super::deadline_queue::{DeadlineQueue, Entry};
 use crate::{TimerError, TimerFn, TimerId, TimerState};
 
 /// Deadlines are kept as whole nanoseconds; later ones saturate at `u64::MAX` (about 584 years).
@@ -14,13 +13,6 @@ fn nanos(d: Duration) -> u64 {
 const FIRED: u32 = 0;
 const CANCELLED: u32 = 1;
 const PENDING_BASE: u32 = 2;
-
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct HeapEntry {
-    deadline: u64,
-    seq: u64,
-    slot: u32,
-}
 
 struct Slot {
     id: u64,
@@ -38,11 +30,13 @@ pub struct PassMark {
 
 /// Pending timers ordered by deadline, then by the order they were scheduled (FIFO).
 ///
+/// Cancelled and moved timers leave stale entries in the queue, skipped when they surface.
+///
 /// Every id ever issued keeps four bytes of state so that `cancel` on a fired timer says
 /// `AlreadyFired` rather than "unknown"; callbacks are dropped as soon as a timer ends.
 #[derive(Default)]
 pub struct TimerQueue {
-    heap: BinaryHeap<Reverse<HeapEntry>>,
+    queue: DeadlineQueue,
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// Per id: `FIRED`, `CANCELLED`, or `PENDING_BASE + slot`.
@@ -82,11 +76,11 @@ impl TimerQueue {
             }
         };
         self.states.push(PENDING_BASE + slot);
-        self.heap.push(Reverse(HeapEntry {
+        self.queue.push(Entry {
             deadline,
             seq,
             slot,
-        }));
+        });
         TimerId::from_raw(id)
     }
 
@@ -154,9 +148,7 @@ impl TimerQueue {
     /// The earliest pending deadline.
     pub fn next_deadline(&mut self) -> Option<Duration> {
         self.drop_stale();
-        self.heap
-            .peek()
-            .map(|Reverse(e)| Duration::from_nanos(e.deadline))
+        self.queue.peek().map(|e| Duration::from_nanos(e.deadline))
     }
 
     /// Begins a pass at `now`.
@@ -169,49 +161,50 @@ impl TimerQueue {
 
     /// Takes the next timer due in the pass `mark`, marking it fired.
     pub fn pop_due(&mut self, mark: PassMark) -> Option<(TimerId, TimerFn)> {
-        loop {
-            self.drop_stale();
-            let Reverse(top) = *self.heap.peek()?;
-            if top.deadline > mark.now {
-                return None;
-            }
-            if top.seq >= mark.seq_limit {
-                // Scheduled or moved during this pass. Everything due behind it that is older
-                // must still fire in this pass, so set it aside for a moment.
-                return self.pop_due_behind_new(mark);
-            }
-            self.heap.pop();
-            let slot = top.slot as usize;
-            let id = self.slots[slot].id;
-            let f = self.release(slot, FIRED);
-            return Some((TimerId::from_raw(id), f));
+        self.drop_stale();
+        let top = self.queue.peek()?;
+        if top.deadline > mark.now {
+            return None;
         }
+        if top.seq >= mark.seq_limit {
+            // Scheduled or moved during this pass. Everything due behind it that is older
+            // must still fire in this pass, so set it aside for a moment.
+            return self.pop_due_behind_new(mark);
+        }
+        self.queue.pop();
+        Some(self.fire(top.slot))
     }
 
-    /// Slow path of `pop_due`: the heap top is new in this pass, but an older due timer may
-    /// sit behind it (a new timer can have an earlier deadline than an old one).
+    /// Slow path of `pop_due`: the first due entry is new in this pass, but an older due
+    /// timer may sit behind it (a due timer postponed by less than the gap to the next).
     fn pop_due_behind_new(&mut self, mark: PassMark) -> Option<(TimerId, TimerFn)> {
         let mut aside = Vec::new();
         let mut found = None;
-        while let Some(Reverse(top)) = self.heap.peek().copied() {
+        while let Some(top) = self.queue.peek() {
             if top.deadline > mark.now {
                 break;
             }
-            self.heap.pop();
+            self.queue.pop();
             if !self.is_live(top) {
                 continue;
             }
             if top.seq >= mark.seq_limit {
-                aside.push(Reverse(top));
+                aside.push(top);
                 continue;
             }
-            let slot = top.slot as usize;
-            let id = self.slots[slot].id;
-            found = Some((TimerId::from_raw(id), self.release(slot, FIRED)));
+            found = Some(self.fire(top.slot));
             break;
         }
-        self.heap.extend(aside);
+        for e in aside {
+            self.queue.push(e);
+        }
         found
+    }
+
+    fn fire(&mut self, slot: u32) -> (TimerId, TimerFn) {
+        let slot = slot as usize;
+        let id = self.slots[slot].id;
+        (TimerId::from_raw(id), self.release(slot, FIRED))
     }
 
     fn bump_seq(&mut self) -> u64 {
@@ -225,11 +218,11 @@ impl TimerQueue {
         let s = &mut self.slots[slot];
         s.deadline = deadline;
         s.seq = seq;
-        self.heap.push(Reverse(HeapEntry {
+        self.queue.push(Entry {
             deadline,
             seq,
             slot: slot as u32,
-        }));
+        });
     }
 
     fn release(&mut self, slot: usize, end: u32) -> TimerFn {
@@ -240,17 +233,17 @@ impl TimerQueue {
         f
     }
 
-    fn is_live(&self, e: HeapEntry) -> bool {
+    fn is_live(&self, e: Entry) -> bool {
         let s = &self.slots[e.slot as usize];
         s.f.is_some() && s.seq == e.seq
     }
 
     fn drop_stale(&mut self) {
-        while let Some(Reverse(top)) = self.heap.peek().copied() {
+        while let Some(top) = self.queue.peek() {
             if self.is_live(top) {
                 return;
             }
-            self.heap.pop();
+            self.queue.pop();
         }
     }
 

@@ -1,0 +1,67 @@
+//! The operating system's readiness queue: one mio `Poll`, its event buffer, and the waker
+//! that calls from other threads use to interrupt a wait.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mio::{Events, Poll, Token, Waker};
+
+/// The token of the waker. I/O sources (later) take tokens from 1 up.
+pub(crate) const WAKER: Token = Token(0);
+
+/// How many readiness events one poll returns at most; more wait for the next poll.
+const EVENT_CAPACITY: usize = 256;
+
+/// A mio `Poll` with its event buffer and waker.
+pub(crate) struct Poller {
+    poll: Poll,
+    events: Events,
+    waker: Arc<Waker>,
+}
+
+impl Poller {
+    /// A new poll with its waker registered.
+    pub(crate) fn new() -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        Ok(Self {
+            poll,
+            events: Events::with_capacity(EVENT_CAPACITY),
+            waker,
+        })
+    }
+
+    /// A function that interrupts the current or next [`Poller::wait`], from any thread.
+    pub(crate) fn wake_fn(&self) -> impl Fn() + Send + Sync + 'static {
+        let waker = Arc::clone(&self.waker);
+        move || {
+            // This runs on the caller's thread, after its call is already queued, so it must
+            // not panic. mio's waker fails only in rare OS conditions (its eventfd or pipe
+            // cannot be written); the call then stays queued and runs at the next iteration
+            // that something else (a timer, I/O, another call) starts. Nothing better can be
+            // done from a thread that does not own the reactor.
+            let _ = waker.wake();
+        }
+    }
+
+    /// Waits up to `timeout` (`None`: without limit) for readiness or a wake-up.
+    ///
+    /// An interruption by a signal returns `Ok` early: the reactor loop then runs an
+    /// iteration and polls again with a timeout computed afresh, which is a retry that
+    /// cannot overshoot the next deadline. Readiness of the waker needs no draining.
+    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        for event in self.events.iter() {
+            // Only the waker is registered so far; its event just ends the wait. I/O
+            // sources and their dispatch (iteration step 4) arrive with TCP, UDP and
+            // processes.
+            debug_assert_eq!(event.token(), WAKER, "no I/O source is registered yet");
+        }
+        Ok(())
+    }
+}
