@@ -41,3 +41,8 @@ pub use reactor::{Reactor, ReactorExt, TimerFn, TriggerFn};
 pub use remote::{Remote, RemoteFn, RemoteQueue};
 pub use time::TimerState;
 pub use trace::{RunEnd, TraceEvent, TraceLine};
+
+/// The code samples in README.md, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
