@@ -4,8 +4,7 @@
 //! reused by it. An id from another reactor, or one built with `from_raw`, is simply unknown
 //! to a reactor that did not issue it, and every operation on it returns an error.
 
-use std::fmt;
-
+/// Defines a `Copy` id type with `from_raw`, `raw` and a `Display` of prefix + number.
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -24,13 +23,15 @@ macro_rules! id_type {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, concat!($prefix, "{}"), self.0)
             }
         }
     };
 }
+
+pub(crate) use id_type;
 
 id_type!(
     /// A timer scheduled with [`Reactor::call_later`](crate::Reactor::call_later).

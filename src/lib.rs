@@ -1,7 +1,8 @@
 //! # twinreactor: one reactor contract, two reactors
 //!
 //! Protocol code is written once against [`Reactor`]: time and timers, system-event
-//! triggers, run / stop / crash, and calls from other threads. It then runs unchanged on
+//! triggers, run / stop / crash, calls from other threads, TCP, UDP and multicast, and child
+//! processes. It then runs unchanged on
 //! the deterministic simulator (`twinreactor-sim`), where every choice the contract leaves
 //! open is drawn from one seed, and on the operating system (`twinreactor-real`, on mio).
 //! `docs/contract.md` says what every method guarantees and what it leaves open.
@@ -29,18 +30,29 @@ mod error;
 mod events;
 mod ids;
 pub mod kit;
+pub mod process;
 mod reactor;
 mod remote;
+pub mod tcp;
 mod time;
 pub mod trace;
+pub mod udp;
 
 pub use error::{LifecycleError, RemoteError, TimerError, TriggerError};
 pub use events::{Phase, SHUTDOWN, STARTUP};
 pub use ids::{CompletionId, TimerId, TriggerId};
+pub use process::{
+    Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,
+    Processes, Signal,
+};
 pub use reactor::{Reactor, ReactorExt, TimerFn, TriggerFn};
 pub use remote::{Remote, RemoteFn, RemoteQueue};
+pub use tcp::{
+    ConnId, ConnectError, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError,
+};
 pub use time::TimerState;
 pub use trace::{RunEnd, TraceEvent, TraceLine};
+pub use udp::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
 
 /// The code samples in README.md, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::{
-    CompletionId, LifecycleError, Phase, Remote, TimerError, TimerId, TimerState, TriggerError,
-    TriggerId,
+    CompletionId, LifecycleError, Phase, Processes, Remote, Tcp, TimerError, TimerId, TimerState,
+    TriggerError, TriggerId, Udp,
 };
 
 /// A timer callback.
@@ -14,13 +14,14 @@ pub type TimerFn = Box<dyn FnOnce(&mut dyn Reactor)>;
 /// (for an `After` trigger: the end of the firing) until it is completed.
 pub type TriggerFn = Box<dyn FnOnce(&mut dyn Reactor) -> Option<CompletionId>>;
 
-/// One reactor: time and timers, system events, lifecycle and calls from other threads.
+/// One reactor: time and timers, system events, lifecycle and calls from other threads, plus
+/// TCP ([`Tcp`]), UDP and multicast ([`Udp`]) and child processes ([`Processes`]).
 ///
 /// Every callback receives `&mut dyn Reactor`, so the same protocol code runs on the
 /// simulator (`twinreactor-sim`) and on the operating system (`twinreactor-real`). The trait
 /// is object safe; [`ReactorExt`] adds generic conveniences that take closures directly.
 /// What each method guarantees, and what it leaves open, is written in `docs/contract.md`.
-pub trait Reactor {
+pub trait Reactor: Tcp + Udp + Processes {
     /// Monotonic time since this reactor's epoch (its creation).
     fn now(&self) -> Duration;
 

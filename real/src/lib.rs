@@ -19,6 +19,10 @@
 
 mod clock;
 mod poller;
+mod process;
 mod reactor;
+mod sources;
+mod tcp;
+mod udp;
 
 pub use reactor::RealReactor;

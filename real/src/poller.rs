@@ -1,13 +1,16 @@
 //! The operating system's readiness queue: one mio `Poll`, its event buffer, and the waker
 //! that calls from other threads use to interrupt a wait.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mio::{Events, Poll, Token, Waker};
+use mio::{Events, Poll, Registry, Token, Waker};
 
-/// The token of the waker. I/O sources (later) take tokens from 1 up.
+use crate::sources::Ready;
+
+/// The token of the waker. I/O sources take tokens from 1 up (see `Sources`).
 pub(crate) const WAKER: Token = Token(0);
 
 /// How many readiness events one poll returns at most; more wait for the next poll.
@@ -45,23 +48,34 @@ impl Poller {
         }
     }
 
-    /// Waits up to `timeout` (`None`: without limit) for readiness or a wake-up.
+    /// Where I/O sources are registered.
+    pub(crate) fn registry(&self) -> &Registry {
+        self.poll.registry()
+    }
+
+    /// Waits up to `timeout` (`None`: without limit) for readiness or a wake-up, and appends
+    /// the readiness of every I/O source to `ready`.
     ///
     /// An interruption by a signal returns `Ok` early: the reactor loop then runs an
     /// iteration and polls again with a timeout computed afresh, which is a retry that
     /// cannot overshoot the next deadline. Readiness of the waker needs no draining.
-    pub(crate) fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn wait(
+        &mut self,
+        timeout: Option<Duration>,
+        ready: &mut VecDeque<Ready>,
+    ) -> io::Result<()> {
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
             Err(e) => return Err(e),
         }
-        for event in self.events.iter() {
-            // Only the waker is registered so far; its event just ends the wait. I/O
-            // sources and their dispatch (iteration step 4) arrive with TCP, UDP and
-            // processes.
-            debug_assert_eq!(event.token(), WAKER, "no I/O source is registered yet");
-        }
+        // The waker's event only ends the wait; it needs no draining.
+        ready.extend(
+            self.events
+                .iter()
+                .filter(|e| e.token() != WAKER)
+                .map(Ready::of),
+        );
         Ok(())
     }
 }

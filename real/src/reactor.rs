@@ -10,6 +10,10 @@ use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
 
 use crate::clock::{poll_timeout, Clock};
 use crate::poller::Poller;
+use crate::process::RealProcesses;
+use crate::sources::Sources;
+use crate::tcp::RealTcp;
+use crate::udp::RealUdp;
 
 /// A reactor on the operating system: monotonic time, mio readiness, and calls from other
 /// threads that wake its poll.
@@ -40,8 +44,12 @@ use crate::poller::Poller;
 pub struct RealReactor {
     core: Core,
     clock: Clock,
-    poller: Poller,
+    pub(crate) poller: Poller,
     trace: Option<Vec<TraceLine>>,
+    pub(crate) sources: Sources,
+    pub(crate) tcp: RealTcp,
+    pub(crate) udp: RealUdp,
+    pub(crate) processes: RealProcesses,
 }
 
 impl RealReactor {
@@ -57,6 +65,10 @@ impl RealReactor {
             clock: Clock::start(),
             poller,
             trace: None,
+            sources: Sources::default(),
+            tcp: RealTcp::default(),
+            udp: RealUdp::default(),
+            processes: RealProcesses::default(),
         })
     }
 
@@ -84,10 +96,20 @@ impl RealReactor {
         }
     }
 
-    /// Step 4 of an iteration: waits for I/O, a remote call, or the next timer's deadline.
+    /// Waits for I/O, a remote call, or the next timer's deadline (not at all when step 4
+    /// already has work), and queues the readiness found for step 4.
     fn wait(&mut self) -> io::Result<()> {
-        let timeout = poll_timeout(kit::wake_hint(self), self.now());
-        self.poller.wait(timeout)
+        let timeout = if self.sources.has_work() {
+            Some(Duration::ZERO)
+        } else {
+            poll_timeout(kit::wake_hint(self), self.now())
+        };
+        self.poller.wait(timeout, &mut self.sources.ready)
+    }
+
+    /// Whether `crash()` was called during this run.
+    pub(crate) fn crash_requested(&self) -> bool {
+        self.core.life.crash_requested
     }
 }
 
@@ -115,6 +137,7 @@ impl Reactor for RealReactor {
                 kit::end_run(self, RunEnd::Failed);
                 return Err(LifecycleError::Poll(e.to_string()));
             }
+            self.guarded(RealReactor::dispatch);
         }
     }
 }
@@ -138,9 +161,9 @@ impl Driver for RealReactor {
     }
 
     fn close_all(&mut self) {
-        // Nothing to close yet: connections, listeners, sockets and child processes arrive
-        // with the TCP, UDP and process issues, and each will be closed (or killed and
-        // reaped) here.
+        crate::tcp::close_all(self);
+        crate::udp::close_all(self);
+        crate::process::close_all(self);
     }
 }
 

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
+use crate::{ProcessConfig, TcpConfig, UdpConfig};
+
 /// The environment variable that overrides every simulation's seed, to replay a failure.
 pub const SEED_ENV: &str = "TWINREACTOR_SEED";
 
 /// Settings of a [`Sim`](crate::Sim).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SimConfig {
     /// The seed every random choice is drawn from.
     pub seed: u64,
@@ -15,6 +17,12 @@ pub struct SimConfig {
     pub time_limit: Duration,
     /// Whether the trace is recorded. Default: true.
     pub record_trace: bool,
+    /// TCP latency and faults.
+    pub tcp: TcpConfig,
+    /// UDP latency and faults.
+    pub udp: UdpConfig,
+    /// Program stubs' behaviour.
+    pub process: ProcessConfig,
 }
 
 impl SimConfig {
@@ -38,6 +46,9 @@ impl SimConfig {
             seed,
             time_limit: Duration::from_secs(365 * 24 * 3600),
             record_trace: true,
+            tcp: TcpConfig::default(),
+            udp: UdpConfig::default(),
+            process: ProcessConfig::default(),
         }
     }
 }

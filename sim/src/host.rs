@@ -4,6 +4,11 @@ use std::fmt;
 
 use twinreactor::kit::Core;
 
+use crate::io::IoQueue;
+use crate::process::HostProcesses;
+use crate::tcp::HostTcp;
+use crate::udp::HostUdp;
+
 /// A host of a simulation. Issued by [`Sim::add_host`](crate::Sim::add_host); the host a
 /// simulation starts with is [`HostId::FIRST`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,9 +30,14 @@ impl fmt::Display for HostId {
     }
 }
 
-/// One host's state: its own reactor core.
+/// One host's state: its own reactor core, its pending I/O deliveries, and its TCP, UDP
+/// and process tables.
 pub(crate) struct Host {
     pub(crate) core: Core,
+    pub(crate) io: IoQueue,
+    pub(crate) tcp: HostTcp,
+    pub(crate) udp: HostUdp,
+    pub(crate) processes: HostProcesses,
 }
 
 impl Host {
@@ -36,6 +46,10 @@ impl Host {
         // iteration boundary, so a queued call needs no wake-up.
         Self {
             core: Core::new(|| {}),
+            io: IoQueue::default(),
+            tcp: HostTcp::default(),
+            udp: HostUdp::default(),
+            processes: HostProcesses::default(),
         }
     }
 }

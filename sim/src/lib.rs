@@ -16,13 +16,21 @@
 mod config;
 mod error;
 mod host;
+mod io;
+mod net;
 mod panic;
+mod process;
 mod rng;
 mod sim;
+mod tcp;
 mod trace_log;
+mod udp;
 
 pub use config::{parse_seed, seed_override, SimConfig, SEED_ENV};
 pub use error::SimError;
 pub use host::HostId;
+pub use process::ProcessConfig;
 pub use sim::{Sim, Step};
+pub use tcp::TcpConfig;
 pub use trace_log::TraceHandle;
+pub use udp::UdpConfig;

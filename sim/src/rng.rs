@@ -12,6 +12,22 @@ use rand_core::{Rng, SeedableRng};
 pub enum Stream {
     /// Which of several ready hosts or events goes first.
     Scheduling = 1,
+    /// How the network behaves when it works: latency jitter, how a byte stream is split.
+    Network = 2,
+    /// Faults: loss, duplication, resets, refusals, partitions, crashes.
+    Faults = 3,
+    /// Program stubs: how their output is chunked.
+    Programs = 4,
+}
+
+impl Stream {
+    /// Every stream, in the order of their numbers.
+    pub const ALL: [Stream; 4] = [
+        Stream::Scheduling,
+        Stream::Network,
+        Stream::Faults,
+        Stream::Programs,
+    ];
 }
 
 /// One stream of random numbers.
@@ -25,9 +41,14 @@ impl SimRng {
         Self(rng)
     }
 
+    /// The next raw 64-bit number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
     /// A number in `0..n` (Lemire's multiply-shift; `n` must be non-zero).
     pub fn below(&mut self, n: usize) -> usize {
         debug_assert!(n > 0, "below(0) has no answer");
-        ((u128::from(self.0.next_u64()) * n as u128) >> 64) as usize
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 }

@@ -9,7 +9,7 @@ use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
 use crate::host::Host;
 use crate::panic::replay_message;
 use crate::rng::{SimRng, Stream};
-use crate::{HostId, SimConfig, SimError, TraceHandle};
+use crate::{process, tcp, udp, HostId, SimConfig, SimError, TraceHandle};
 
 /// How many trace lines an error or a panic message shows.
 const TAIL_LINES: usize = 20;
@@ -58,7 +58,8 @@ pub struct Sim {
     clock: Duration,
     hosts: Vec<Host>,
     current: usize,
-    scheduling: SimRng,
+    /// One random stream per concern, indexed by `Stream as usize - 1`.
+    rngs: [SimRng; 4],
     trace: TraceHandle,
     /// Scratch list of hosts with work now, kept to avoid an allocation per step.
     due: Vec<usize>,
@@ -74,7 +75,7 @@ impl Sim {
     /// A simulation with one host and these settings.
     pub fn with_config(config: SimConfig) -> Self {
         Self {
-            scheduling: SimRng::new(config.seed, Stream::Scheduling),
+            rngs: Stream::ALL.map(|stream| SimRng::new(config.seed, stream)),
             config,
             clock: Duration::ZERO,
             hosts: vec![Host::new()],
@@ -189,6 +190,61 @@ impl Sim {
         }
     }
 
+    /// The virtual time now.
+    pub(crate) fn now_virtual(&self) -> Duration {
+        self.clock
+    }
+
+    /// How many hosts there are.
+    pub(crate) fn host_count(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Host number `index`.
+    pub(crate) fn host_mut(&mut self, index: usize) -> &mut Host {
+        &mut self.hosts[index]
+    }
+
+    /// Host number `index`, shared.
+    pub(crate) fn host_ref(&self, index: usize) -> &Host {
+        &self.hosts[index]
+    }
+
+    /// The number of the host this `Sim` acts as now.
+    pub(crate) fn current_index(&self) -> usize {
+        self.current
+    }
+
+    /// Makes this `Sim` act as host number `index` (a delivery for that host is running).
+    pub(crate) fn current_set(&mut self, index: usize) {
+        self.current = index;
+    }
+
+    /// Whether the current host's run should end at once (`crash()` was called).
+    pub(crate) fn crash_requested(&self) -> bool {
+        self.hosts[self.current].core.life.crash_requested
+    }
+
+    /// A number in `0..n` from `stream`.
+    pub(crate) fn draw_below(&mut self, stream: Stream, n: usize) -> usize {
+        self.rngs[stream as usize - 1].below(n)
+    }
+
+    /// A raw number from `stream`.
+    pub(crate) fn draw_u64(&mut self, stream: Stream) -> u64 {
+        self.rngs[stream as usize - 1].next_u64()
+    }
+
+    /// A number in `0..n` from the scheduling stream.
+    pub(crate) fn draw_scheduling(&mut self, n: usize) -> usize {
+        self.draw_below(Stream::Scheduling, n)
+    }
+
+    /// The index of `host`, if it is one of this simulation's.
+    pub(crate) fn check_host(&self, host: HostId) -> Result<usize, SimError> {
+        self.index(host)
+    }
+
     fn index(&self, host: HostId) -> Result<usize, SimError> {
         let i = host.0 as usize;
         if i < self.hosts.len() {
@@ -208,11 +264,16 @@ impl Sim {
                 continue;
             }
             self.current = i;
-            match kit::wake_hint(self) {
-                WakeHint::Now => due.push(i),
-                WakeHint::At(t) if t <= self.clock => due.push(i),
-                WakeHint::At(t) => earliest = Some(earliest.map_or(t, |e| e.min(t))),
-                WakeHint::Never => {}
+            let timers = match kit::wake_hint(self) {
+                WakeHint::Now => Some(self.clock),
+                WakeHint::At(t) => Some(t),
+                WakeHint::Never => None,
+            };
+            let io = self.hosts[i].io.front();
+            match timers.into_iter().chain(io).min() {
+                Some(t) if t <= self.clock => due.push(i),
+                Some(t) => earliest = Some(earliest.map_or(t, |e| e.min(t))),
+                None => {}
             }
         }
         self.current = before;
@@ -231,10 +292,14 @@ impl Sim {
                 let pick = if self.due.len() == 1 {
                     self.due[0]
                 } else {
-                    self.due[self.scheduling.below(self.due.len())]
+                    let k = self.draw_scheduling(self.due.len());
+                    self.due[k]
                 };
                 self.current = pick;
                 kit::iterate(self);
+                if kit::run_ended(self).is_none() {
+                    self.deliver_io();
+                }
                 if let Some(end) = kit::run_ended(self) {
                     kit::end_run(self, end);
                 }
@@ -333,6 +398,8 @@ impl Driver for Sim {
     }
 
     fn close_all(&mut self) {
-        // Hosts own no connections, sockets or processes yet: nothing to close.
+        tcp::close_all(self);
+        udp::close_all(self);
+        process::close_all(self);
     }
 }

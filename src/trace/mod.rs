@@ -4,9 +4,17 @@
 //! `0.250000000 h0 timer-fired t3`. The form is stable: snapshots hold it, and two runs of
 //! the simulator with one seed must produce the same lines.
 
+mod process;
+mod tcp;
+mod udp;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+pub use process::ProcessTrace;
+pub use tcp::TcpTrace;
+pub use udp::UdpTrace;
 
 use crate::{CompletionId, Phase, TimerId, TriggerId};
 
@@ -64,6 +72,12 @@ pub enum TraceEvent {
     RemoteRan(u64),
     /// A callback panicked; the reactor is poisoned.
     Panicked,
+    /// A TCP event.
+    Tcp(TcpTrace),
+    /// A UDP or multicast event.
+    Udp(UdpTrace),
+    /// A child-process event.
+    Process(ProcessTrace),
 }
 
 impl fmt::Display for TraceEvent {
@@ -88,6 +102,9 @@ impl fmt::Display for TraceEvent {
             TraceEvent::TimerFired(t) => write!(f, "timer-fired {t}"),
             TraceEvent::RemoteRan(n) => write!(f, "remote-ran #{n}"),
             TraceEvent::Panicked => f.write_str("panicked"),
+            TraceEvent::Tcp(e) => write!(f, "tcp {e}"),
+            TraceEvent::Udp(e) => write!(f, "udp {e}"),
+            TraceEvent::Process(e) => write!(f, "process {e}"),
         }
     }
 }

@@ -1,0 +1,191 @@
+//! Child processes: what to run, the protocol that hears it, and the reactor's operations.
+//!
+//! The protocol sees stdout and stderr data, each pipe's close, `exited(status)` as soon as
+//! the child is reaped, and `ended(status)` once it has exited *and* every pipe is closed:
+//! `exited` always comes first. No callback runs inside a [`Processes`] method call.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::Reactor;
+
+crate::ids::id_type!(
+    /// A child process started by this reactor.
+    ProcessId,
+    "proc"
+);
+
+/// The environment a child starts with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// The reactor's own process environment.
+    #[default]
+    Inherit,
+    /// No variables at all.
+    Empty,
+    /// Exactly these variables, in this order.
+    Exactly(Vec<(OsString, OsString)>),
+}
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProcessSpec {
+    /// The program: a path, or a name looked up in `PATH` (the simulator looks it up among
+    /// the program stubs registered on the host).
+    pub program: OsString,
+    /// Arguments after the program name, passed byte-exact.
+    pub args: Vec<OsString>,
+    /// The environment.
+    pub env: Environment,
+    /// The working directory; `None` keeps the reactor's own.
+    pub cwd: Option<PathBuf>,
+}
+
+impl ProcessSpec {
+    /// Runs `program` with no arguments, the inherited environment and working directory.
+    pub fn new(program: impl Into<OsString>) -> Self {
+        Self {
+            program: program.into(),
+            args: Vec::new(),
+            env: Environment::Inherit,
+            cwd: None,
+        }
+    }
+
+    /// Adds an argument.
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets the environment.
+    pub fn env(mut self, env: Environment) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// Sets the working directory.
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+}
+
+/// A Unix signal number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Signal(pub i32);
+
+impl Signal {
+    /// SIGHUP.
+    pub const HUP: Signal = Signal(1);
+    /// SIGINT.
+    pub const INT: Signal = Signal(2);
+    /// SIGKILL: cannot be handled.
+    pub const KILL: Signal = Signal(9);
+    /// SIGUSR1.
+    pub const USR1: Signal = Signal(10);
+    /// SIGTERM.
+    pub const TERM: Signal = Signal(15);
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "signal {}", self.0)
+    }
+}
+
+/// How a child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
+    /// It exited with this code.
+    Code(i32),
+    /// It was killed by this signal.
+    Signal(Signal),
+}
+
+/// One of a child's standard pipes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Pipe {
+    /// The child's standard input (written by this side).
+    Stdin,
+    /// The child's standard output.
+    Stdout,
+    /// The child's standard error.
+    Stderr,
+}
+
+/// Errors of [`Processes`] operations.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    /// The program does not exist (reported by `spawn_process` at once).
+    #[error("program {0:?} not found")]
+    NotFound(OsString),
+    /// The program exists but may not be run.
+    #[error("program {0:?} may not be run")]
+    PermissionDenied(OsString),
+    /// This reactor never issued that process id, or the process has ended.
+    #[error("process {0} is unknown (never issued, or ended)")]
+    UnknownProcess(ProcessId),
+    /// Its stdin was closed (by `close_stdin`, or by the child): nothing was written.
+    #[error("stdin of process {0} is closed")]
+    StdinClosed(ProcessId),
+    /// The process has exited; it can no longer be signalled.
+    #[error("process {0} has exited already")]
+    ExitedAlready(ProcessId),
+    /// Another I/O error from the operating system.
+    #[error("I/O error: {0:?}")]
+    Io(io::ErrorKind),
+}
+
+/// A protocol that hears one child process.
+///
+/// After `ended` the reactor keeps no reference to the protocol: it is dropped.
+pub trait ProcessProtocol {
+    /// The child wrote to stdout.
+    fn stdout(&mut self, r: &mut dyn Reactor, process: ProcessId, data: &[u8]) {
+        let _ = (r, process, data);
+    }
+
+    /// The child wrote to stderr.
+    fn stderr(&mut self, r: &mut dyn Reactor, process: ProcessId, data: &[u8]) {
+        let _ = (r, process, data);
+    }
+
+    /// One pipe closed (the child closed stdout or stderr, or stdin was closed).
+    fn pipe_closed(&mut self, r: &mut dyn Reactor, process: ProcessId, pipe: Pipe) {
+        let _ = (r, process, pipe);
+    }
+
+    /// The child was reaped. Comes before `ended`.
+    fn exited(&mut self, r: &mut dyn Reactor, process: ProcessId, status: ExitStatus) {
+        let _ = (r, process, status);
+    }
+
+    /// The child has exited and every pipe is closed. The protocol is dropped after this.
+    fn ended(&mut self, r: &mut dyn Reactor, process: ProcessId, status: ExitStatus);
+}
+
+/// Child-process operations of a reactor.
+pub trait Processes {
+    /// Starts a child. Returns its id at once, or an error at once (a missing program, for
+    /// example); everything else is reported to `protocol` later.
+    fn spawn_process(
+        &mut self,
+        spec: ProcessSpec,
+        protocol: Box<dyn ProcessProtocol>,
+    ) -> Result<ProcessId, ProcessError>;
+
+    /// Buffers bytes for the child's stdin. Never blocks.
+    fn write_stdin(&mut self, process: ProcessId, data: &[u8]) -> Result<(), ProcessError>;
+
+    /// Closes stdin once everything buffered for it has been written.
+    fn close_stdin(&mut self, process: ProcessId) -> Result<(), ProcessError>;
+
+    /// Sends a signal; `ExitedAlready` once the child has exited.
+    fn signal(&mut self, process: ProcessId, signal: Signal) -> Result<(), ProcessError>;
+
+    /// The operating system's process id (the simulator's own numbering), until `ended`.
+    fn pid(&self, process: ProcessId) -> Result<u32, ProcessError>;
+}
