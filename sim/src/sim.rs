@@ -61,8 +61,10 @@ pub struct Sim {
     /// One random stream per concern, indexed by `Stream as usize - 1`.
     rngs: [SimRng; 4],
     trace: TraceHandle,
-    /// Scratch list of hosts with work now, kept to avoid an allocation per step.
+    /// Hosts with work now (filled by `next`; kept to avoid an allocation per step).
     due: Vec<usize>,
+    /// Hosts whose next work is at the earliest future time (filled by `next`).
+    soonest: Vec<usize>,
 }
 
 impl Sim {
@@ -82,6 +84,7 @@ impl Sim {
             current: 0,
             trace: TraceHandle::default(),
             due: Vec::new(),
+            soonest: Vec::new(),
         }
     }
 
@@ -144,7 +147,7 @@ impl Sim {
     /// are chosen among with the seed), or moves the clock to the next deadline.
     pub fn step(&mut self) -> Result<Step, SimError> {
         let before = self.current;
-        let out = self.guarded(Sim::step_inner);
+        let out = self.guarded(|sim| sim.step_inner(false));
         self.current = before;
         Ok(out?)
     }
@@ -256,7 +259,9 @@ impl Sim {
 
     fn next(&mut self) -> Next {
         let mut due = std::mem::take(&mut self.due);
+        let mut soonest = std::mem::take(&mut self.soonest);
         due.clear();
+        soonest.clear();
         let mut earliest: Option<Duration> = None;
         let before = self.current;
         for i in 0..self.hosts.len() {
@@ -272,13 +277,19 @@ impl Sim {
             let io = self.hosts[i].io.front();
             match timers.into_iter().chain(io).min() {
                 Some(t) if t <= self.clock => due.push(i),
-                Some(t) => earliest = Some(earliest.map_or(t, |e| e.min(t))),
-                None => {}
+                Some(t) if earliest.is_none_or(|e| t < e) => {
+                    earliest = Some(t);
+                    soonest.clear();
+                    soonest.push(i);
+                }
+                Some(t) if earliest == Some(t) => soonest.push(i),
+                Some(_) | None => {}
             }
         }
         self.current = before;
         let any_due = !due.is_empty();
         self.due = due;
+        self.soonest = soonest;
         match (any_due, earliest) {
             (true, _) => Next::Due,
             (false, Some(t)) => Next::At(t),
@@ -286,41 +297,52 @@ impl Sim {
         }
     }
 
-    fn step_inner(&mut self) -> Result<Step, LifecycleError> {
+    /// One step. With `fused`, a jump of the clock is followed at once by the iteration it
+    /// was for, which is exactly what the next step would do (the hosts due after the jump
+    /// are the ones `next` found soonest), without looking for them again.
+    fn step_inner(&mut self, fused: bool) -> Result<Step, LifecycleError> {
         match self.next() {
-            Next::Due => {
-                let pick = if self.due.len() == 1 {
-                    self.due[0]
-                } else {
-                    let k = self.draw_scheduling(self.due.len());
-                    self.due[k]
-                };
-                self.current = pick;
-                kit::iterate(self);
-                if kit::run_ended(self).is_none() {
-                    self.deliver_io();
-                }
-                if let Some(end) = kit::run_ended(self) {
-                    kit::end_run(self, end);
-                }
-                Ok(Step::Ran(HostId(pick as u32)))
-            }
+            Next::Due => Ok(Step::Ran(self.run_one_due())),
             Next::At(t) if t > self.config.time_limit => Err(LifecycleError::TimeLimit {
                 limit: self.config.time_limit,
                 trace_tail: self.trace.tail(TAIL_LINES),
             }),
             Next::At(t) => {
                 self.clock = t;
-                Ok(Step::Advanced(t))
+                if fused {
+                    std::mem::swap(&mut self.due, &mut self.soonest);
+                    Ok(Step::Ran(self.run_one_due()))
+                } else {
+                    Ok(Step::Advanced(t))
+                }
             }
             Next::Idle => Ok(Step::Idle),
         }
     }
 
+    /// Runs one iteration of one of the hosts in `due` (chosen with the seed if several).
+    fn run_one_due(&mut self) -> HostId {
+        let pick = if self.due.len() == 1 {
+            self.due[0]
+        } else {
+            let k = self.draw_scheduling(self.due.len());
+            self.due[k]
+        };
+        self.current = pick;
+        kit::iterate(self);
+        if kit::run_ended(self).is_none() {
+            self.deliver_io();
+        }
+        if let Some(end) = kit::run_ended(self) {
+            kit::end_run(self, end);
+        }
+        HostId(pick as u32)
+    }
+
     /// Drives the simulation until `host`'s run ends.
     fn drive(&mut self, host: usize) -> Result<(), LifecycleError> {
         while self.hosts[host].core.life.in_run {
-            let step = self.step_inner();
+            let step = self.step_inner(true);
             if matches!(step, Ok(Step::Idle)) || step.is_err() {
                 self.current = host;
                 kit::end_run(self, RunEnd::Failed);

@@ -6,21 +6,48 @@ use std::rc::Rc;
 use twinreactor::trace::render;
 use twinreactor::TraceLine;
 
+/// Lines are stored in chunks of this many, so that a long trace grows without ever copying
+/// what it already holds.
+const CHUNK: usize = 4096;
+
+#[derive(Default)]
+struct Chunks {
+    full: Vec<Vec<TraceLine>>,
+    last: Vec<TraceLine>,
+}
+
+impl Chunks {
+    fn len(&self) -> usize {
+        self.full.len() * CHUNK + self.last.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &TraceLine> {
+        self.full.iter().flatten().chain(&self.last)
+    }
+}
+
 /// A shared, read-only view of a simulation's trace.
 ///
 /// A test harness that hands the [`Sim`](crate::Sim) to code as `Box<dyn Reactor>` keeps
 /// one of these to read the trace afterwards.
 #[derive(Clone, Default)]
-pub struct TraceHandle(Rc<RefCell<Vec<TraceLine>>>);
+pub struct TraceHandle(Rc<RefCell<Chunks>>);
 
 impl TraceHandle {
     pub(crate) fn push(&self, line: TraceLine) {
-        self.0.borrow_mut().push(line);
+        let mut chunks = self.0.borrow_mut();
+        if chunks.last.len() == CHUNK {
+            let full = std::mem::replace(&mut chunks.last, Vec::with_capacity(CHUNK));
+            chunks.full.push(full);
+        } else if chunks.last.capacity() == 0 {
+            chunks.last.reserve_exact(CHUNK);
+        }
+        chunks.last.push(line);
     }
 
     /// Every line recorded so far.
     pub fn lines(&self) -> Vec<TraceLine> {
-        self.0.borrow().clone()
+        self.0.borrow().iter().cloned().collect()
     }
 
     /// How many lines have been recorded.
@@ -35,12 +62,52 @@ impl TraceHandle {
 
     /// The whole trace in its canonical text form.
     pub fn render(&self) -> String {
-        render(&self.0.borrow())
+        render(&self.lines())
     }
 
     /// The last `n` lines in canonical text form.
     pub fn tail(&self, n: usize) -> String {
-        let lines = self.0.borrow();
-        render(&lines[lines.len().saturating_sub(n)..])
+        let chunks = self.0.borrow();
+        let skip = chunks.len().saturating_sub(n);
+        let tail: Vec<TraceLine> = chunks.iter().skip(skip).cloned().collect();
+        render(&tail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use twinreactor::{TimerId, TraceEvent, TraceLine};
+
+    use super::{TraceHandle, CHUNK};
+
+    #[test]
+    fn lines_cross_chunks_in_order() {
+        let trace = TraceHandle::default();
+        let total = 2 * CHUNK + 7;
+        for i in 0..total {
+            trace.push(TraceLine {
+                at: Duration::from_nanos(i as u64),
+                host: 0,
+                event: TraceEvent::TimerFired(TimerId::from_raw(i as u64)),
+            });
+        }
+        assert_eq!(trace.len(), total);
+        let lines = trace.lines();
+        assert!(lines
+            .iter()
+            .enumerate()
+            .all(|(i, l)| l.event == TraceEvent::TimerFired(TimerId::from_raw(i as u64))));
+        assert_eq!(
+            trace.tail(2),
+            format!(
+                "0.{:09} h0 timer-fired t{}\n0.{:09} h0 timer-fired t{}\n",
+                total - 2,
+                total - 2,
+                total - 1,
+                total - 1
+            )
+        );
     }
 }
