@@ -32,9 +32,13 @@ fn install(r: &mut dyn Reactor, log: &Log) {
     let flush_log = log.clone();
     r.on_event_wait(Phase::Before, SHUTDOWN, move |r| {
         let flushed = r.new_completion();
-        flush_log.borrow_mut().push(format!("{:?} flushing", r.now()));
+        flush_log
+            .borrow_mut()
+            .push(format!("{:?} flushing", r.now()));
         r.after(FLUSH, move |r| {
-            flush_log.borrow_mut().push(format!("{:?} flushed", r.now()));
+            flush_log
+                .borrow_mut()
+                .push(format!("{:?} flushed", r.now()));
             r.complete(flushed).expect("completed once");
         });
         Some(flushed)
@@ -42,7 +46,9 @@ fn install(r: &mut dyn Reactor, log: &Log) {
 
     let done_log = log.clone();
     r.on_event(Phase::After, SHUTDOWN, move |r| {
-        done_log.borrow_mut().push(format!("{:?} shut down", r.now()));
+        done_log
+            .borrow_mut()
+            .push(format!("{:?} shut down", r.now()));
     });
 }
 
