@@ -84,18 +84,6 @@ impl RealReactor {
         self.trace.as_deref().unwrap_or_default()
     }
 
-    /// Runs `step`, which may call user code; if that panics, poisons the reactor and lets
-    /// the panic go on out of `run()`.
-    fn guarded<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> T {
-        match panic::catch_unwind(AssertUnwindSafe(|| step(&mut *self))) {
-            Ok(out) => out,
-            Err(payload) => {
-                kit::poison(self);
-                panic::resume_unwind(payload)
-            }
-        }
-    }
-
     /// Waits for I/O, a remote call, or the next timer's deadline (not at all when step 4
     /// already has work), and queues the readiness found for step 4.
     fn wait(&mut self) -> io::Result<()> {
@@ -156,6 +144,17 @@ impl Driver for RealReactor {
             let at = self.now();
             if let Some(trace) = &mut self.trace {
                 trace.push(TraceLine { at, host: 0, event });
+            }
+        }
+    }
+
+    /// If user code panics inside `step`, poisons the reactor and lets the panic go on.
+    fn guarded<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> T {
+        match panic::catch_unwind(AssertUnwindSafe(|| step(&mut *self))) {
+            Ok(out) => out,
+            Err(payload) => {
+                kit::poison(self);
+                panic::resume_unwind(payload)
             }
         }
     }

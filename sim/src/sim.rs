@@ -354,32 +354,6 @@ impl Sim {
         }
         Ok(())
     }
-
-    /// Runs `f`; if user code panics inside, poisons every running host and panics again
-    /// with the seed and the command that replays the run.
-    fn guarded<T>(&mut self, f: impl FnOnce(&mut Sim) -> T) -> T {
-        match catch_unwind(AssertUnwindSafe(|| f(self))) {
-            Ok(out) => out,
-            Err(payload) => {
-                let culprit = self.current;
-                for i in 0..self.hosts.len() {
-                    if self.hosts[i].core.life.in_run || i == culprit {
-                        self.current = i;
-                        kit::poison(self);
-                    }
-                }
-                self.current = culprit;
-                let message = replay_message(
-                    payload.as_ref(),
-                    self.config.seed,
-                    culprit as u32,
-                    self.clock,
-                    &self.trace.tail(TAIL_LINES),
-                );
-                resume_unwind(Box::new(message))
-            }
-        }
-    }
 }
 
 impl Reactor for Sim {
@@ -416,6 +390,36 @@ impl Driver for Sim {
                 host: self.current as u32,
                 event,
             });
+        }
+    }
+
+    /// If user code panics inside `f`, poisons every running host and panics again with
+    /// the seed and the command that replays the run.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Sim) -> T) -> T {
+        match catch_unwind(AssertUnwindSafe(|| f(self))) {
+            Ok(out) => out,
+            Err(payload) => {
+                let culprit = self.current;
+                if !kit::poison(self) {
+                    // Already poisoned: an inner guard has said everything.
+                    resume_unwind(payload);
+                }
+                for i in 0..self.hosts.len() {
+                    if self.hosts[i].core.life.in_run {
+                        self.current = i;
+                        kit::poison(self);
+                    }
+                }
+                self.current = culprit;
+                let message = replay_message(
+                    payload.as_ref(),
+                    self.config.seed,
+                    culprit as u32,
+                    self.clock,
+                    &self.trace.tail(TAIL_LINES),
+                );
+                resume_unwind(Box::new(message))
+            }
         }
     }
 

@@ -37,6 +37,9 @@ pub struct Firing {
     /// True while a phase's triggers are being called (a completion completed then does
     /// not advance the firing: the phase in progress does, when it ends).
     pub busy: bool,
+    /// True once the phase in `stage` has begun (its lifecycle effect applied, its start
+    /// traced). A firing stalled by `crash()` resumes without beginning the phase again.
+    pub entered: bool,
     /// Completions that hold the next stage.
     pub waiting: BTreeSet<CompletionId>,
     /// What the firing means to the lifecycle.
@@ -137,6 +140,7 @@ impl Events {
                 name: name.clone(),
                 stage: Stage::Phase(Phase::Before),
                 busy: false,
+                entered: false,
                 waiting: BTreeSet::new(),
                 role,
             },
@@ -152,6 +156,15 @@ impl Events {
     /// Whether `event` is firing now.
     pub fn is_firing(&self, event: &str) -> bool {
         self.firings.contains_key(event)
+    }
+
+    /// Firings that are neither running a phase nor waiting: stalled by `crash()`.
+    pub fn stalled(&self) -> Vec<Arc<str>> {
+        self.firings
+            .values()
+            .filter(|f| !f.busy && f.waiting.is_empty())
+            .map(|f| f.name.clone())
+            .collect()
     }
 
     /// Ends the firing of `event`.

@@ -15,7 +15,7 @@ pub fn fire<D: Driver>(d: &mut D, event: &str) -> Result<(), TriggerError> {
         return Ok(());
     }
     let name = events.begin_firing(event, Role::Plain)?;
-    advance(d, &name);
+    d.guarded(|d| advance(d, &name));
     Ok(())
 }
 
@@ -25,8 +25,13 @@ pub fn fire_lifecycle<D: Driver>(d: &mut D, event: &str, role: Role) {
     let name = match d.core().events.firing_mut(event) {
         Some(f) => {
             f.role = role;
-            let (stage, name) = (f.stage, f.name.clone());
-            if stage != Stage::Phase(Phase::Before) {
+            let during_begun = match f.stage {
+                Stage::Phase(Phase::Before) => false,
+                Stage::Phase(Phase::During) => f.entered,
+                Stage::Phase(Phase::After) | Stage::End => true,
+            };
+            let name = f.name.clone();
+            if during_begun {
                 // The adopted firing is past the point where the role acts: act now.
                 enter_phase(d, role, Phase::During);
             }
@@ -44,17 +49,27 @@ pub fn fire_lifecycle<D: Driver>(d: &mut D, event: &str, role: Role) {
 pub fn complete<D: Driver>(d: &mut D, completion: CompletionId) -> Result<(), TriggerError> {
     let held = d.core().events.complete(completion)?;
     d.record(TraceEvent::Completed(completion));
-    for name in held {
+    d.guarded(|d| {
+        for name in held {
+            advance(d, &name);
+        }
+    });
+    Ok(())
+}
+
+/// Moves on every firing that `crash()` stalled between two triggers.
+pub fn resume_stalled<D: Driver>(d: &mut D) {
+    for name in d.core().events.stalled() {
         advance(d, &name);
     }
-    Ok(())
 }
 
 /// What entering a phase means to the lifecycle.
 fn enter_phase<D: Driver>(d: &mut D, role: Role, phase: Phase) {
     match (role, phase) {
         (Role::Startup, Phase::During) => d.core().life.running = true,
-        (Role::Shutdown, Phase::During) => {
+        (Role::Shutdown, Phase::During) if !d.core().life.shutdown_closed => {
+            d.core().life.shutdown_closed = true;
             d.close_all();
             d.core().life.running = false;
         }
@@ -70,13 +85,15 @@ fn next_stage(p: Phase) -> Stage {
     }
 }
 
-/// Runs the firing of `name` as far as it can go without waiting.
+/// Runs the firing of `name` as far as it can go without waiting. Once `crash()` has been
+/// called it stops between two triggers, leaving the rest for `resume_stalled`.
 fn advance<D: Driver>(d: &mut D, name: &Arc<str>) {
     loop {
+        let crashed = d.core().life.crash_requested;
         let Some(f) = d.core().events.firing_mut(name) else {
             return;
         };
-        if f.busy || !f.waiting.is_empty() {
+        if f.busy || !f.waiting.is_empty() || crashed {
             return;
         }
         let role = f.role;
@@ -89,12 +106,25 @@ fn advance<D: Driver>(d: &mut D, name: &Arc<str>) {
             return;
         };
         f.busy = true;
-        enter_phase(d, role, phase);
-        d.record(TraceEvent::PhaseBegan {
-            event: name.clone(),
-            phase,
-        });
-        while let Some((trigger, f)) = d.core().events.take_next(name, phase) {
+        if !std::mem::replace(&mut f.entered, true) {
+            enter_phase(d, role, phase);
+            d.record(TraceEvent::PhaseBegan {
+                event: name.clone(),
+                phase,
+            });
+        }
+        loop {
+            if d.core().life.crash_requested {
+                d.core()
+                    .events
+                    .firing_mut(name)
+                    .expect("a busy firing is never ended")
+                    .busy = false;
+                return;
+            }
+            let Some((trigger, f)) = d.core().events.take_next(name, phase) else {
+                break;
+            };
             d.record(TraceEvent::TriggerRan {
                 event: name.clone(),
                 phase,
@@ -115,6 +145,7 @@ fn advance<D: Driver>(d: &mut D, name: &Arc<str>) {
             .firing_mut(name)
             .expect("a busy firing is never ended");
         f.busy = false;
+        f.entered = false;
         f.stage = next_stage(phase);
     }
 }

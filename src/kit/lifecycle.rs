@@ -13,6 +13,8 @@ pub struct Lifecycle {
     pub stop_called: bool,
     /// The reactor's own `shutdown` firing has begun.
     pub shutdown_begun: bool,
+    /// Shutdown has closed everything (its `During` phase began).
+    pub shutdown_closed: bool,
     /// The reactor's own `shutdown` firing has ended: `run()` returns.
     pub stopped: bool,
     /// `crash()` was called during this run.
@@ -22,19 +24,25 @@ pub struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// Whether `run()` may start now.
+    /// Whether `run()` may start now. A reactor that crashed while stopping may run again,
+    /// to finish its shutdown; one whose shutdown ended, or is ending in this run, may not.
     pub fn check_run(&self) -> Result<(), LifecycleError> {
         if self.poisoned {
             Err(LifecycleError::Poisoned)
         } else if self.running {
             Err(LifecycleError::AlreadyRunning)
-        } else if self.stop_called {
+        } else if self.stop_called && (self.in_run || self.stopped) {
             Err(LifecycleError::NotRestartable)
         } else if self.in_run {
             Err(LifecycleError::AlreadyRunning)
         } else {
             Ok(())
         }
+    }
+
+    /// Whether this run resumes a reactor that crashed after `stop()` was accepted.
+    pub fn resuming_shutdown(&self) -> bool {
+        self.stop_called
     }
 
     /// Accepts `stop()` if the reactor is running and not already stopping.

@@ -17,7 +17,7 @@ mod timers;
 use std::sync::Arc;
 
 pub use events::{Events, Firing, Role, Stage};
-pub use firing::{complete, fire, fire_lifecycle};
+pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
 pub use inbox::Inbox;
 pub use lifecycle::Lifecycle;
 
@@ -70,4 +70,8 @@ pub trait Driver: Reactor + Sized {
     /// Shutdown, after the `Before` phase: closes every connection, listener, socket and
     /// child process, so that nothing outlives `run()`.
     fn close_all(&mut self);
+    /// Runs `f`, which may call user code. If user code panics, the reactor is poisoned with
+    /// [`poison`] and the panic goes on (with whatever context the reactor adds, such as the
+    /// simulator's seed); a panic passing through a second guard is left as it is.
+    fn guarded<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T;
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::firing::resume_stalled;
 use super::{fire_lifecycle, Driver, Role};
 use crate::{LifecycleError, RunEnd, TraceEvent, SHUTDOWN, STARTUP};
 
@@ -17,14 +18,22 @@ pub enum WakeHint {
     Never,
 }
 
-/// Starts `run()`: checks the lifecycle, then fires `startup`.
+/// Starts `run()`: checks the lifecycle, fires `startup` (unless this run resumes a reactor
+/// that crashed while stopping: it goes on with its shutdown instead), then resumes every
+/// firing that an earlier `crash()` stalled.
 pub fn begin_run<D: Driver>(d: &mut D) -> Result<(), LifecycleError> {
     d.core().life.check_run()?;
     let life = &mut d.core().life;
     life.in_run = true;
     life.crash_requested = false;
     d.record(TraceEvent::RunBegan);
-    fire_lifecycle(d, STARTUP, Role::Startup);
+    if d.core().life.resuming_shutdown() {
+        let life = &mut d.core().life;
+        life.running = !life.shutdown_closed;
+    } else {
+        fire_lifecycle(d, STARTUP, Role::Startup);
+    }
+    resume_stalled(d);
     Ok(())
 }
 
@@ -95,11 +104,15 @@ pub fn end_run<D: Driver>(d: &mut D, why: RunEnd) {
     d.record(TraceEvent::RunEnded(why));
 }
 
-/// Marks the reactor poisoned after a callback panicked inside `run()`.
-pub fn poison<D: Driver>(d: &mut D) {
+/// Marks the reactor poisoned after a callback panicked. Returns false if it already was
+/// (the panic is passing through an outer guard and needs nothing more).
+pub fn poison<D: Driver>(d: &mut D) -> bool {
     let life = &mut d.core().life;
-    life.poisoned = true;
+    if std::mem::replace(&mut life.poisoned, true) {
+        return false;
+    }
     life.in_run = false;
     life.running = false;
     d.record(TraceEvent::Panicked);
+    true
 }

@@ -76,3 +76,22 @@ pub fn failure_panic_in_a_shutdown_trigger_propagates_and_poisons(b: &mut dyn Ba
     assert_poisoned(&mut *r);
     log.assert(&[]);
 }
+
+/// A panic in a trigger run by `fire_system_event` outside `run()` propagates to the caller
+/// and poisons the reactor, just as one inside `run()` would.
+pub fn failure_panic_in_a_trigger_fired_by_hand_poisons(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    r.on_event(Phase::Before, "reload", |_| {
+        panic!("boom in a hand-fired trigger")
+    });
+    let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        r.fire_system_event("reload")
+    }))
+    .map_err(|p| crate::harness::payload_text(&*p))
+    .expect_err("the panic propagates out of fire_system_event");
+    assert!(
+        message.contains("boom in a hand-fired trigger"),
+        "message: {message}"
+    );
+    assert_poisoned(&mut *r);
+}

@@ -381,3 +381,70 @@ pub fn lifecycle_pending_timers_survive_shutdown(b: &mut dyn Backend) {
     assert_eq!(r.timer_state(stopper), Ok(TimerState::Fired));
     assert_eq!(r.timer_state(cancelled), Ok(TimerState::Cancelled));
 }
+
+/// `crash()` in a trigger stops the firing between two triggers: the next trigger of the
+/// same phase does not run before `run()` returns; the next `run()` resumes the firing where
+/// it stopped (the remaining before-startup trigger, then during-startup).
+pub fn lifecycle_crash_in_a_trigger_stalls_the_firing_until_the_next_run(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let log = Log::new();
+    let l = log.clone();
+    r.on_event(Phase::Before, STARTUP, move |r| {
+        l.push("before-startup 1 crashes");
+        r.crash().expect("inside run()");
+    });
+    r.on_event(Phase::Before, STARTUP, log.note("before-startup 2"));
+    let l = log.clone();
+    r.on_event(Phase::During, STARTUP, move |r| {
+        l.push(format!("during-startup, running: {}", r.is_running()));
+        r.after(MS, stop);
+    });
+    assert_eq!(r.run(), Ok(()));
+    log.push(format!("first run returned, running: {}", r.is_running()));
+    assert_eq!(r.run(), Ok(()));
+    log.push("second run returned");
+    log.assert(&[
+        "before-startup 1 crashes",
+        "first run returned, running: false",
+        "before-startup 2",
+        "during-startup, running: true",
+        "second run returned",
+    ]);
+}
+
+/// A reactor that crashed after `stop()` was accepted, but before its shutdown ended, may
+/// run again: that run goes on with the shutdown (no startup again), and then `run()` is
+/// `NotRestartable`.
+pub fn lifecycle_run_after_crash_while_stopping_finishes_the_shutdown(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let log = Log::new();
+    r.on_event(Phase::During, STARTUP, log.note("during-startup"));
+    let l = log.clone();
+    r.after(MS, move |r| {
+        l.push(format!("stop: {:?}", r.stop()));
+        l.push(format!("crash: {:?}", r.crash()));
+    });
+    let l = log.clone();
+    r.on_event(Phase::Before, SHUTDOWN, move |r| {
+        l.push(format!("before-shutdown, running: {}", r.is_running()));
+    });
+    r.on_event(Phase::After, SHUTDOWN, log.note("after-shutdown"));
+    assert_eq!(r.run(), Ok(()));
+    log.push("crashed run returned");
+    r.on_event(
+        Phase::During,
+        STARTUP,
+        log.note("startup added after the crash"),
+    );
+    assert_eq!(r.run(), Ok(()));
+    log.push(format!("second run returned; again: {:?}", r.run()));
+    log.assert(&[
+        "during-startup",
+        "stop: Ok(())",
+        "crash: Ok(())",
+        "crashed run returned",
+        "before-shutdown, running: true",
+        "after-shutdown",
+        "second run returned; again: Err(NotRestartable)",
+    ]);
+}

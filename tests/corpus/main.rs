@@ -53,6 +53,8 @@ corpus! {
     lifecycle::lifecycle_shutdown_phases_run_in_order_before_run_returns,
     lifecycle::lifecycle_timers_due_in_the_stopping_pass_fire_before_shutdown,
     lifecycle::lifecycle_pending_timers_survive_shutdown,
+    lifecycle::lifecycle_crash_in_a_trigger_stalls_the_firing_until_the_next_run,
+    lifecycle::lifecycle_run_after_crash_while_stopping_finishes_the_shutdown,
 
     events::events_phases_run_in_order_fifo_within_a_phase,
     events::events_startup_phases_run_in_order_before_the_first_timer,
@@ -78,14 +80,8 @@ corpus! {
     events::events_startup_completion_delays_is_running,
     events::events_shutdown_completion_keeps_run_going,
     events::events_after_shutdown_completion_holds_run,
-    #[ignore = "bug in src/kit/firing.rs fire_lifecycle: adopting a firing still waiting on \
-        Before completions enters During at once (is_running changes early)"]
     events::events_startup_fired_by_hand_and_waiting_is_adopted_by_run,
-    #[ignore = "bug in src/kit/firing.rs fire_lifecycle: adopting a firing still waiting on \
-        Before completions enters During at once (is_running changes early)"]
     events::events_shutdown_fired_by_hand_and_waiting_is_adopted_by_stop,
-    #[ignore = "bug in src/kit/firing.rs fire_lifecycle: adopting a firing still waiting on \
-        Before completions enters During at once (is_running changes early)"]
     events::events_startup_still_waiting_after_a_crash_is_resumed_by_the_next_run,
     events::events_removed_trigger_does_not_run,
     events::events_trigger_removed_during_its_firing_does_not_run,
@@ -127,4 +123,5 @@ corpus! {
     failure::failure_panic_in_a_startup_trigger_propagates_and_poisons,
     failure::failure_panic_in_a_remote_call_propagates_and_poisons,
     failure::failure_panic_in_a_shutdown_trigger_propagates_and_poisons,
+    failure::failure_panic_in_a_trigger_fired_by_hand_poisons,
 }
