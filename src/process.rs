@@ -88,6 +88,12 @@ impl Signal {
     pub const USR1: Signal = Signal(10);
     /// SIGTERM.
     pub const TERM: Signal = Signal(15);
+
+    /// Whether this is one of the standard signals (1 to 31) that the contract can send;
+    /// any other number is [`ProcessError::InvalidSignal`].
+    pub const fn is_standard(self) -> bool {
+        self.0 >= 1 && self.0 <= 31
+    }
 }
 
 impl fmt::Display for Signal {
@@ -103,6 +109,45 @@ pub enum ExitStatus {
     Code(i32),
     /// It was killed by this signal.
     Signal(Signal),
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitStatus::Code(code) => write!(f, "code {code}"),
+            ExitStatus::Signal(signal) => write!(f, "{signal}"),
+        }
+    }
+}
+
+/// What a simulated program stub was told or did (simulator only), as the trace records it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ProgramEvent {
+    /// Its `start` was called.
+    Started,
+    /// It was handed this many bytes of stdin.
+    Stdin(usize),
+    /// It was told stdin ended.
+    StdinClosed,
+    /// A sleep with this tag ended.
+    Woke(u64),
+    /// A signal reached it.
+    Signal(Signal),
+    /// It exited or died.
+    Ended(ExitStatus),
+}
+
+impl fmt::Display for ProgramEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProgramEvent::Started => f.write_str("started"),
+            ProgramEvent::Stdin(len) => write!(f, "stdin {len}B"),
+            ProgramEvent::StdinClosed => f.write_str("stdin-closed"),
+            ProgramEvent::Woke(tag) => write!(f, "woke #{tag}"),
+            ProgramEvent::Signal(signal) => write!(f, "got {signal}"),
+            ProgramEvent::Ended(status) => write!(f, "ended {status}"),
+        }
+    }
 }
 
 /// One of a child's standard pipes.
@@ -131,9 +176,13 @@ pub enum ProcessError {
     /// Its stdin was closed (by `close_stdin`, or by the child): nothing was written.
     #[error("stdin of process {0} is closed")]
     StdinClosed(ProcessId),
-    /// The process has exited; it can no longer be signalled.
+    /// The process has exited (`exited` was delivered, or is being delivered); it can no
+    /// longer be signalled.
     #[error("process {0} has exited already")]
     ExitedAlready(ProcessId),
+    /// Not a standard signal number (1 to 31); nothing was sent.
+    #[error("{0} is not a standard signal")]
+    InvalidSignal(Signal),
     /// Another I/O error from the operating system.
     #[error("I/O error: {0:?}")]
     Io(io::ErrorKind),
@@ -177,13 +226,15 @@ pub trait Processes {
         protocol: Box<dyn ProcessProtocol>,
     ) -> Result<ProcessId, ProcessError>;
 
-    /// Buffers bytes for the child's stdin. Never blocks.
+    /// Buffers bytes for the child's stdin. Never blocks. `StdinClosed` once stdin was
+    /// closed (by `close_stdin`, by the child, or because the process ended).
     fn write_stdin(&mut self, process: ProcessId, data: &[u8]) -> Result<(), ProcessError>;
 
-    /// Closes stdin once everything buffered for it has been written.
+    /// Closes stdin once everything buffered for it has been written; the protocol then sees
+    /// `pipe_closed(Stdin)`. Closing a stdin that is closed already does nothing.
     fn close_stdin(&mut self, process: ProcessId) -> Result<(), ProcessError>;
 
-    /// Sends a signal; `ExitedAlready` once the child has exited.
+    /// Sends a signal; `ExitedAlready` once the child has exited (also after `ended`).
     fn signal(&mut self, process: ProcessId, signal: Signal) -> Result<(), ProcessError>;
 
     /// The operating system's process id (the simulator's own numbering), until `ended`.

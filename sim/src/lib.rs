@@ -29,7 +29,7 @@ mod udp;
 pub use config::{parse_seed, seed_override, SimConfig, SEED_ENV};
 pub use error::SimError;
 pub use host::HostId;
-pub use process::ProcessConfig;
+pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};
 pub use sim::{Sim, Step};
 pub use tcp::TcpConfig;
 pub use trace_log::TraceHandle;

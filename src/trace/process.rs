@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::{ExitStatus, Pipe, ProcessId};
+use crate::process::ProgramEvent;
+use crate::{ExitStatus, Pipe, ProcessId, Signal};
 
 /// A child-process event, as the trace records it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -13,6 +14,23 @@ pub enum ProcessTrace {
         process: ProcessId,
         /// The program, lossily as text.
         program: String,
+    },
+    /// A signal was sent (by [`Processes::signal`](crate::Processes::signal)).
+    Signalled {
+        /// The process.
+        process: ProcessId,
+        /// Which signal.
+        signal: Signal,
+    },
+    /// Simulator only: a program stub of the process (task 0 is the child itself, others
+    /// are its grandchildren) was told or did something.
+    Program {
+        /// The process.
+        process: ProcessId,
+        /// Which program in it.
+        task: usize,
+        /// What happened.
+        event: ProgramEvent,
     },
     /// Output was delivered.
     Output {
@@ -52,14 +70,22 @@ impl fmt::Display for ProcessTrace {
             ProcessTrace::Spawned { process, program } => {
                 write!(f, "spawned {process} {program:?}")
             }
+            ProcessTrace::Signalled { process, signal } => {
+                write!(f, "signalled {process} {}", signal.0)
+            }
+            ProcessTrace::Program {
+                process,
+                task,
+                event,
+            } => write!(f, "program {process}#{task} {event}"),
             ProcessTrace::Output { process, pipe, len } => {
                 write!(f, "output {process} {pipe:?} {len}B")
             }
             ProcessTrace::PipeClosed { process, pipe } => {
                 write!(f, "pipe-closed {process} {pipe:?}")
             }
-            ProcessTrace::Exited { process, status } => write!(f, "exited {process} {status:?}"),
-            ProcessTrace::Ended { process, status } => write!(f, "ended {process} {status:?}"),
+            ProcessTrace::Exited { process, status } => write!(f, "exited {process} {status}"),
+            ProcessTrace::Ended { process, status } => write!(f, "ended {process} {status}"),
         }
     }
 }

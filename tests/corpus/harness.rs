@@ -48,6 +48,7 @@ impl Backend for SimBackend {
         let seed = self.seed.wrapping_add(self.traces.len() as u64);
         let sim = Sim::with_config(SimConfig {
             time_limit: SIM_TIME_LIMIT,
+            process: crate::process::corpus_stubs(),
             ..SimConfig::new(seed)
         });
         self.traces.push(sim.trace());

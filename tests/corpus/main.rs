@@ -125,3 +125,4 @@ corpus! {
     failure::failure_panic_in_a_shutdown_trigger_propagates_and_poisons,
     failure::failure_panic_in_a_trigger_fired_by_hand_poisons,
 }
+mod process;

@@ -1,42 +1,303 @@
-//! Simulated child processes: program stubs. (Skeleton: the process issue fills this in.)
+//! Simulated child processes: program stubs registered by name, run in virtual time.
+//!
+//! A spawn looks the program up among the stubs registered on the host
+//! ([`Sim::register_program`]) and then among those of [`ProcessConfig`]; a name found in
+//! neither is `NotFound` at once, like a missing program. Every hop through a pipe, the
+//! stub's start and the exit notification take [`ProcessConfig::latency`]; each write is
+//! split into pieces drawn from the seed (`Stream::Programs`).
 
-use std::io::ErrorKind;
+mod pipes;
+mod program;
 
-use twinreactor::{ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Processes, Signal};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
 
-use crate::Sim;
+use twinreactor::kit::Driver;
+use twinreactor::trace::ProcessTrace;
+use twinreactor::{
+    Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,
+    Processes, Signal, TraceEvent,
+};
 
-/// Process settings of a simulation.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ProcessConfig {}
+pub use program::{Program, ProgramCx};
+
+use crate::{HostId, Sim, SimError};
+
+/// Makes a fresh stub for each spawn of a program.
+pub type ProgramFactory = Rc<dyn Fn() -> Box<dyn Program>>;
+
+/// Process settings of a simulation, and program stubs every host can run.
+#[derive(Clone)]
+pub struct ProcessConfig {
+    /// The delay of a stub's start after its spawn, of each hop through a pipe, and of the
+    /// exit notification after a stub ends. Default: 50 µs.
+    pub latency: Duration,
+    /// The largest piece a write is split into; the pieces are drawn from the seed.
+    /// Default: 16 KiB.
+    pub max_chunk: usize,
+    /// The variables a stub spawned with [`Environment::Inherit`] sees. Default: none.
+    pub inherited_env: Vec<(OsString, OsString)>,
+    programs: BTreeMap<OsString, ProgramFactory>,
+}
+
+impl Default for ProcessConfig {
+    fn default() -> Self {
+        Self {
+            latency: Duration::from_micros(50),
+            max_chunk: 16 * 1024,
+            inherited_env: Vec::new(),
+            programs: BTreeMap::new(),
+        }
+    }
+}
+
+impl ProcessConfig {
+    /// Registers `factory` under `name` on every host (a host's own registration, made with
+    /// [`Sim::register_program`], wins).
+    pub fn register(
+        &mut self,
+        name: impl Into<OsString>,
+        factory: impl Fn() -> Box<dyn Program> + 'static,
+    ) {
+        self.programs.insert(name.into(), Rc::new(factory));
+    }
+
+    /// [`ProcessConfig::register`], by value.
+    pub fn with_program(
+        mut self,
+        name: impl Into<OsString>,
+        factory: impl Fn() -> Box<dyn Program> + 'static,
+    ) -> Self {
+        self.register(name, factory);
+        self
+    }
+
+    /// The names of the registered programs, in order.
+    pub fn program_names(&self) -> impl Iterator<Item = &OsString> {
+        self.programs.keys()
+    }
+}
+
+impl fmt::Debug for ProcessConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessConfig")
+            .field("latency", &self.latency)
+            .field("max_chunk", &self.max_chunk)
+            .field("inherited_env", &self.inherited_env)
+            .field("programs", &self.programs.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl PartialEq for ProcessConfig {
+    /// Equal settings and the very same factories under the same names.
+    fn eq(&self, other: &Self) -> bool {
+        self.latency == other.latency
+            && self.max_chunk == other.max_chunk
+            && self.inherited_env == other.inherited_env
+            && self.programs.len() == other.programs.len()
+            && self
+                .programs
+                .iter()
+                .zip(&other.programs)
+                .all(|((a, fa), (b, fb))| a == b && Rc::ptr_eq(fa, fb))
+    }
+}
 
 /// One host's processes and registered program stubs.
 #[derive(Default)]
-pub(crate) struct HostProcesses {}
+pub(crate) struct HostProcesses {
+    programs: BTreeMap<OsString, ProgramFactory>,
+    table: BTreeMap<u64, SimProcess>,
+    next_id: u64,
+}
 
-/// Shutdown of the current host: kills and reaps every child still running.
-pub(crate) fn close_all(_sim: &mut Sim) {}
+/// A simulated child: the parent's view and the stubs running in it.
+pub(crate) struct SimProcess {
+    pub(crate) spec: ProcessSpec,
+    pub(crate) env: Vec<(OsString, OsString)>,
+    protocol: Option<Box<dyn ProcessProtocol>>,
+    /// The program (task 0) and its grandchildren.
+    tasks: Vec<Task>,
+    /// How the program ended, once it has.
+    status: Option<ExitStatus>,
+    /// `exited` was delivered.
+    exited: bool,
+    /// The parent may still write to stdin.
+    stdin_writable: bool,
+    /// `pipe_closed` was delivered, by pipe (stdin, stdout, stderr).
+    closed: [bool; 3],
+}
 
-const TODO: ProcessError = ProcessError::Io(ErrorKind::Unsupported);
+/// One program running in a process: the child itself or a grandchild.
+struct Task {
+    /// Taken out while one of its callbacks runs; `None` forever once it ended.
+    stub: Option<Box<dyn Program>>,
+    alive: bool,
+    /// Which pipes it holds (stdin, stdout, stderr).
+    holds: [bool; 3],
+}
+
+impl Sim {
+    /// Registers a program stub on `host` under `name`: each spawn of `name` there runs a
+    /// fresh stub made by `factory`. A later registration of the same name replaces it.
+    pub fn register_program(
+        &mut self,
+        host: HostId,
+        name: impl Into<OsString>,
+        factory: impl Fn() -> Box<dyn Program> + 'static,
+    ) -> Result<(), SimError> {
+        let index = self.check_host(host)?;
+        let programs = &mut self.host_mut(index).processes.programs;
+        programs.insert(name.into(), Rc::new(factory));
+        Ok(())
+    }
+
+    fn issued(&self, process: ProcessId) -> bool {
+        process.raw() < self.host_ref(self.current_index()).processes.next_id
+    }
+}
+
+/// The index of a pipe in the per-pipe arrays.
+fn slot(pipe: Pipe) -> usize {
+    match pipe {
+        Pipe::Stdin => 0,
+        Pipe::Stdout => 1,
+        Pipe::Stderr => 2,
+    }
+}
+
+/// Shutdown of the current host: kills every child still running, then delivers, for each,
+/// `exited` (if it was not delivered yet), `pipe_closed` for each pipe still open, and
+/// `ended`. Output not delivered yet is discarded.
+pub(crate) fn close_all(sim: &mut Sim) {
+    let host = sim.current_index();
+    loop {
+        let Some(&id) = sim.host_ref(host).processes.table.keys().next() else {
+            return;
+        };
+        if let Some(p) = pipes::entry_mut(sim, host, id) {
+            let status = *p.status.get_or_insert(ExitStatus::Signal(Signal::KILL));
+            for task in &mut p.tasks {
+                task.alive = false;
+                task.stub = None;
+                task.holds = [false; 3];
+            }
+            p.stdin_writable = false;
+            if !p.exited {
+                pipes::deliver_exited(sim, host, id, status);
+            }
+        }
+        for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
+            pipes::deliver_closed(sim, host, id, pipe);
+        }
+    }
+}
 
 impl Processes for Sim {
     fn spawn_process(
         &mut self,
-        _spec: ProcessSpec,
-        _protocol: Box<dyn ProcessProtocol>,
+        spec: ProcessSpec,
+        protocol: Box<dyn ProcessProtocol>,
     ) -> Result<ProcessId, ProcessError> {
-        Err(TODO)
+        let host = self.current_index();
+        let factory = self
+            .host_ref(host)
+            .processes
+            .programs
+            .get(&spec.program)
+            .or_else(|| self.config().process.programs.get(&spec.program))
+            .cloned()
+            .ok_or_else(|| ProcessError::NotFound(spec.program.clone()))?;
+        let env = match &spec.env {
+            Environment::Inherit => self.config().process.inherited_env.clone(),
+            Environment::Empty => Vec::new(),
+            Environment::Exactly(vars) => vars.clone(),
+        };
+        let program = spec.program.to_string_lossy().into_owned();
+        let table = &mut self.host_mut(host).processes;
+        let id = table.next_id;
+        table.next_id += 1;
+        table.table.insert(
+            id,
+            SimProcess {
+                spec,
+                env,
+                protocol: Some(protocol),
+                tasks: vec![Task {
+                    stub: Some(factory()),
+                    alive: true,
+                    holds: [true; 3],
+                }],
+                status: None,
+                exited: false,
+                stdin_writable: true,
+                closed: [false; 3],
+            },
+        );
+        let process = ProcessId::from_raw(id);
+        self.record(TraceEvent::Process(ProcessTrace::Spawned {
+            process,
+            program,
+        }));
+        pipes::start(self, host, id);
+        Ok(process)
     }
-    fn write_stdin(&mut self, _process: ProcessId, _data: &[u8]) -> Result<(), ProcessError> {
-        Err(TODO)
+
+    fn write_stdin(&mut self, process: ProcessId, data: &[u8]) -> Result<(), ProcessError> {
+        let host = self.current_index();
+        let Some(p) = pipes::entry(self, host, process.raw()) else {
+            return Err(if self.issued(process) {
+                ProcessError::StdinClosed(process)
+            } else {
+                ProcessError::UnknownProcess(process)
+            });
+        };
+        let read_by_child = p.tasks.iter().any(|t| t.alive && t.holds[0]);
+        if !p.stdin_writable || !read_by_child {
+            return Err(ProcessError::StdinClosed(process));
+        }
+        pipes::parent_write(self, host, process.raw(), data);
+        Ok(())
     }
-    fn close_stdin(&mut self, _process: ProcessId) -> Result<(), ProcessError> {
-        Err(TODO)
+
+    fn close_stdin(&mut self, process: ProcessId) -> Result<(), ProcessError> {
+        let host = self.current_index();
+        if !self.issued(process) {
+            return Err(ProcessError::UnknownProcess(process));
+        }
+        if let Some(p) = pipes::entry_mut(self, host, process.raw()) {
+            if p.stdin_writable {
+                p.stdin_writable = false;
+                pipes::parent_close(self, host, process.raw());
+            }
+        }
+        Ok(())
     }
-    fn signal(&mut self, _process: ProcessId, _signal: Signal) -> Result<(), ProcessError> {
-        Err(TODO)
+
+    fn signal(&mut self, process: ProcessId, signal: Signal) -> Result<(), ProcessError> {
+        let host = self.current_index();
+        match pipes::entry(self, host, process.raw()) {
+            None if self.issued(process) => return Err(ProcessError::ExitedAlready(process)),
+            None => return Err(ProcessError::UnknownProcess(process)),
+            Some(p) if p.exited => return Err(ProcessError::ExitedAlready(process)),
+            Some(_) if !signal.is_standard() => return Err(ProcessError::InvalidSignal(signal)),
+            Some(_) => {}
+        }
+        self.record(TraceEvent::Process(ProcessTrace::Signalled {
+            process,
+            signal,
+        }));
+        pipes::send_signal(self, host, process.raw(), signal);
+        Ok(())
     }
-    fn pid(&self, _process: ProcessId) -> Result<u32, ProcessError> {
-        Err(TODO)
+
+    fn pid(&self, process: ProcessId) -> Result<u32, ProcessError> {
+        pipes::entry(self, self.current_index(), process.raw())
+            .map(|_| pipes::pid_of(process.raw()))
+            .ok_or(ProcessError::UnknownProcess(process))
     }
 }
