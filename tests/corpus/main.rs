@@ -126,3 +126,4 @@ corpus! {
     failure::failure_panic_in_a_trigger_fired_by_hand_poisons,
 }
 mod process;
+mod udp;

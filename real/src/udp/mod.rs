@@ -1,104 +1,359 @@
-//! UDP and multicast on mio. (Skeleton: the UDP issue fills this in.)
+//! UDP and multicast on mio, with socket2 for the options mio lacks (reuse, broadcast,
+//! multicast).
+//!
+//! * `socket`: one socket and how it is opened; `receive`: reading until `WouldBlock`;
+//!   `deliver`: the protocol callbacks.
+//! * A refusal (ICMP port unreachable) shows as `ECONNREFUSED` on a connected socket, on a
+//!   read or on the next send; either way the protocol hears `refused` later and the socket
+//!   goes on working. The system reports nothing on an unconnected socket.
+//! * On the loopback interface the system cannot honour `IP_MULTICAST_LOOP` (a group
+//!   datagram leaves by lo and comes back in by lo like any received one), so the reactor
+//!   emulates it: its own member sockets drop group datagrams from its own sockets that have
+//!   loopback off. See `docs/contract/udp.md`.
 
-use std::io::ErrorKind;
+mod deliver;
+mod receive;
+mod socket;
+
+use std::collections::BTreeMap;
+use std::io::{self, ErrorKind, IoSlice};
 use std::net::{Ipv4Addr, SocketAddr};
 
+use mio::Interest;
+use socket2::SockAddr;
+use twinreactor::udp::{check_destination, is_broadcast, MAX_DATAGRAM};
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
 
-use crate::sources::Ready;
+use crate::sources::{Ready, Source};
 use crate::RealReactor;
+use socket::RealSocket;
 
-/// What a UDP socket token stands for.
+/// What a UDP socket token stands for: the socket's raw id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SourceKey {}
+pub(crate) struct SourceKey(u64);
 
 /// The reactor's UDP tables.
 #[derive(Default)]
-pub(crate) struct RealUdp {}
-
-/// Step 4: readiness of a UDP socket.
-pub(crate) fn ready(_r: &mut RealReactor, key: SourceKey, _ready: Ready) {
-    match key {}
+pub(crate) struct RealUdp {
+    /// Sockets by raw id: open ones, and closed ones whose `stopped` is still due.
+    sockets: BTreeMap<u64, RealSocket>,
+    /// The next raw id to issue.
+    next_id: u64,
+    /// The receive buffer, shared by every socket (taken out while a protocol runs).
+    buffer: Vec<u8>,
 }
 
-/// Shutdown of the current host: closes every socket.
-pub(crate) fn close_all(_r: &mut RealReactor) {}
+/// Step 4: a socket is readable (or has an error to report).
+pub(crate) fn ready(r: &mut RealReactor, key: SourceKey, _ready: Ready) {
+    receive::drain(r, key.0);
+}
 
-const TODO: UdpError = UdpError::Io(ErrorKind::Unsupported);
+/// Shutdown: closes every socket at once, delivering `stopped` (after `started`, for a
+/// socket whose `started` had not run yet).
+pub(crate) fn close_all(r: &mut RealReactor) {
+    while let Some(&id) = r.udp.sockets.keys().next() {
+        release(r, id);
+        deliver::started(r, id);
+        deliver::stopped(r, id);
+        r.udp.sockets.remove(&id);
+    }
+}
+
+/// Closes socket `id`'s system socket (its port is free at once); the entry stays.
+fn release(r: &mut RealReactor, id: u64) {
+    let Some(s) = r.udp.sockets.get_mut(&id) else {
+        return;
+    };
+    let Some(mut io) = s.io.take() else {
+        return;
+    };
+    s.groups.clear();
+    let token = s.token;
+    // Deregistering a socket that is about to be closed cannot usefully fail.
+    let _ = r.poller.registry().deregister(&mut io);
+    r.sources.remove(token);
+}
+
+/// The typed error for a failed send to `to`.
+fn send_error(e: &io::Error, to: SocketAddr) -> UdpError {
+    match e.kind() {
+        ErrorKind::PermissionDenied => UdpError::BroadcastNotPermitted(to),
+        ErrorKind::InvalidInput | ErrorKind::AddrNotAvailable => UdpError::BadDestination(to),
+        kind => UdpError::Io(kind),
+    }
+}
+
+impl RealReactor {
+    /// The open socket `socket`.
+    fn udp_open(&self, socket: SocketId) -> Result<&RealSocket, UdpError> {
+        match self.udp.sockets.get(&socket.raw()) {
+            Some(s) if s.io.is_some() => Ok(s),
+            _ => Err(UdpError::UnknownSocket(socket)),
+        }
+    }
+
+    /// The open socket `socket`, to change.
+    fn udp_open_mut(&mut self, socket: SocketId) -> Result<&mut RealSocket, UdpError> {
+        match self.udp.sockets.get_mut(&socket.raw()) {
+            Some(s) if s.io.is_some() => Ok(s),
+            _ => Err(UdpError::UnknownSocket(socket)),
+        }
+    }
+
+    /// The open IPv4 socket `socket` (for multicast).
+    fn udp_v4(&mut self, socket: SocketId) -> Result<&mut RealSocket, UdpError> {
+        let s = self.udp_open_mut(socket)?;
+        if s.local.is_ipv4() {
+            Ok(s)
+        } else {
+            Err(UdpError::NotIpv4(socket))
+        }
+    }
+
+    /// Sends the concatenation of `bufs` as one datagram from `socket` to `to`.
+    fn udp_send(
+        &mut self,
+        socket: SocketId,
+        bufs: &[&[u8]],
+        to: SocketAddr,
+    ) -> Result<(), UdpError> {
+        let s = self.udp_open(socket)?;
+        let len = bufs.iter().map(|b| b.len()).sum();
+        if len > MAX_DATAGRAM {
+            return Err(UdpError::MessageTooLarge(len));
+        }
+        let to = check_destination(s.local, to)?;
+        if is_broadcast(to.ip()) && !s.broadcast {
+            return Err(UdpError::BroadcastNotPermitted(to));
+        }
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
+        let addr = SockAddr::from(to);
+        let mut refused = false;
+        let mut outcome = Ok(());
+        // A refusal pending from an earlier datagram fails this send once (and is cleared
+        // by it); a signal may interrupt it. Three tries cover both.
+        for _ in 0..3 {
+            match sock.send_to_vectored(&slices, &addr) {
+                Ok(_) => outcome = Ok(()),
+                // A full send buffer: the datagram is lost, as on a congested network.
+                Err(e) if e.kind() == ErrorKind::WouldBlock => outcome = Ok(()),
+                Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                    refused = true;
+                    continue;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => outcome = Err(send_error(&e, to)),
+            }
+            break;
+        }
+        // The system reports refusals only on connected sockets.
+        if refused {
+            let id = socket.raw();
+            self.defer(move |r| deliver::refused(r, id));
+        }
+        outcome
+    }
+}
 
 impl Udp for RealReactor {
     fn bind_udp(
         &mut self,
-        _addr: SocketAddr,
-        _protocol: Box<dyn DatagramProtocol>,
-        _options: UdpOptions,
+        addr: SocketAddr,
+        protocol: Box<dyn DatagramProtocol>,
+        options: UdpOptions,
     ) -> Result<SocketId, UdpError> {
-        Err(TODO)
+        let mut io = socket::open(addr, options).map_err(|e| socket::bind_error(&e, addr))?;
+        let local = io.local_addr().map_err(|e| UdpError::Io(e.kind()))?;
+        let id = self.udp.next_id;
+        let token = self.sources.insert(Source::Udp(SourceKey(id)));
+        if let Err(e) = self
+            .poller
+            .registry()
+            .register(&mut io, token, Interest::READABLE)
+        {
+            self.sources.remove(token);
+            return Err(UdpError::Io(e.kind()));
+        }
+        self.udp.next_id += 1;
+        self.udp.sockets.insert(
+            id,
+            RealSocket {
+                io: Some(io),
+                token,
+                protocol: Some(protocol),
+                started: false,
+                local,
+                broadcast: options.broadcast,
+                peer: None,
+                groups: Vec::new(),
+                multicast_loop: true,
+                multicast_if: Ipv4Addr::UNSPECIFIED,
+            },
+        );
+        self.defer(move |r| deliver::started(r, id));
+        Ok(SocketId::from_raw(id))
     }
-    fn udp_local_addr(&self, _socket: SocketId) -> Result<SocketAddr, UdpError> {
-        Err(TODO)
+
+    fn udp_local_addr(&self, socket: SocketId) -> Result<SocketAddr, UdpError> {
+        Ok(self.udp_open(socket)?.local)
     }
-    fn send_to(
-        &mut self,
-        _socket: SocketId,
-        _data: &[u8],
-        _to: SocketAddr,
-    ) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn send_to(&mut self, socket: SocketId, data: &[u8], to: SocketAddr) -> Result<(), UdpError> {
+        self.udp_send(socket, &[data], to)
     }
+
     fn send_to_vectored(
         &mut self,
-        _socket: SocketId,
-        _bufs: &[&[u8]],
-        _to: SocketAddr,
+        socket: SocketId,
+        bufs: &[&[u8]],
+        to: SocketAddr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        self.udp_send(socket, bufs, to)
     }
-    fn connect_udp(&mut self, _socket: SocketId, _peer: SocketAddr) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn connect_udp(&mut self, socket: SocketId, peer: SocketAddr) -> Result<(), UdpError> {
+        let s = self.udp_open_mut(socket)?;
+        if s.peer.is_some() {
+            return Err(UdpError::AlreadyConnected(socket));
+        }
+        let peer = check_destination(s.local, peer)?;
+        let io = s.io.as_ref().ok_or(UdpError::UnknownSocket(socket))?;
+        io.connect(peer).map_err(|e| match e.kind() {
+            ErrorKind::InvalidInput | ErrorKind::AddrNotAvailable => UdpError::BadDestination(peer),
+            kind => UdpError::Io(kind),
+        })?;
+        // Connecting fixes the local address too, where it was the wildcard.
+        s.local = io.local_addr().map_err(|e| UdpError::Io(e.kind()))?;
+        s.peer = Some(peer);
+        Ok(())
     }
-    fn send(&mut self, _socket: SocketId, _data: &[u8]) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn send(&mut self, socket: SocketId, data: &[u8]) -> Result<(), UdpError> {
+        let peer = self.udp_open(socket)?.peer;
+        let peer = peer.ok_or(UdpError::NotConnected(socket))?;
+        self.udp_send(socket, &[data], peer)
     }
-    fn close_udp(&mut self, _socket: SocketId) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn close_udp(&mut self, socket: SocketId) -> Result<(), UdpError> {
+        if socket.raw() >= self.udp.next_id {
+            return Err(UdpError::UnknownSocket(socket));
+        }
+        if self.udp_open(socket).is_err() {
+            // Closed already: a second close does nothing.
+            return Ok(());
+        }
+        let id = socket.raw();
+        release(self, id);
+        self.defer(move |r| deliver::stopped(r, id));
+        Ok(())
     }
+
     fn join_multicast(
         &mut self,
-        _socket: SocketId,
-        _group: Ipv4Addr,
-        _interface: Ipv4Addr,
+        socket: SocketId,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        let s = self.udp_v4(socket)?;
+        if !group.is_multicast() {
+            return Err(UdpError::NotMulticast(group.into()));
+        }
+        if s.groups.contains(&(group, interface)) {
+            return Err(UdpError::AlreadyMember(socket, group.into()));
+        }
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.join_multicast_v4(&group, &interface)
+            .map_err(|e| interface_error(&e, interface))?;
+        s.groups.push((group, interface));
+        Ok(())
     }
+
     fn leave_multicast(
         &mut self,
-        _socket: SocketId,
-        _group: Ipv4Addr,
-        _interface: Ipv4Addr,
+        socket: SocketId,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        let s = self.udp_v4(socket)?;
+        if !group.is_multicast() {
+            return Err(UdpError::NotMulticast(group.into()));
+        }
+        let Some(at) = s.groups.iter().position(|&m| m == (group, interface)) else {
+            return Err(UdpError::NotMember(socket, group.into()));
+        };
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.leave_multicast_v4(&group, &interface)
+            .map_err(|e| interface_error(&e, interface))?;
+        s.groups.remove(at);
+        Ok(())
     }
-    fn set_multicast_loop(&mut self, _socket: SocketId, _on: bool) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn set_multicast_loop(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
+        let s = self.udp_v4(socket)?;
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.set_multicast_loop_v4(on)
+            .map_err(|e| UdpError::Io(e.kind()))?;
+        s.multicast_loop = on;
+        Ok(())
     }
-    fn multicast_loop(&self, _socket: SocketId) -> Result<bool, UdpError> {
-        Err(TODO)
+
+    fn multicast_loop(&self, socket: SocketId) -> Result<bool, UdpError> {
+        let s = self.udp_open(socket)?;
+        if !s.local.is_ipv4() {
+            return Err(UdpError::NotIpv4(socket));
+        }
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.multicast_loop_v4().map_err(|e| UdpError::Io(e.kind()))
     }
-    fn set_multicast_ttl(&mut self, _socket: SocketId, _ttl: u32) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn set_multicast_ttl(&mut self, socket: SocketId, ttl: u32) -> Result<(), UdpError> {
+        let s = self.udp_v4(socket)?;
+        if ttl > 255 {
+            return Err(UdpError::InvalidTtl(ttl));
+        }
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.set_multicast_ttl_v4(ttl)
+            .map_err(|e| UdpError::Io(e.kind()))
     }
-    fn multicast_ttl(&self, _socket: SocketId) -> Result<u32, UdpError> {
-        Err(TODO)
+
+    fn multicast_ttl(&self, socket: SocketId) -> Result<u32, UdpError> {
+        let s = self.udp_open(socket)?;
+        if !s.local.is_ipv4() {
+            return Err(UdpError::NotIpv4(socket));
+        }
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.multicast_ttl_v4().map_err(|e| UdpError::Io(e.kind()))
     }
+
     fn set_multicast_interface(
         &mut self,
-        _socket: SocketId,
-        _interface: Ipv4Addr,
+        socket: SocketId,
+        interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        let s = self.udp_v4(socket)?;
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.set_multicast_if_v4(&interface)
+            .map_err(|e| interface_error(&e, interface))?;
+        s.multicast_if = interface;
+        Ok(())
     }
-    fn set_broadcast(&mut self, _socket: SocketId, _on: bool) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn set_broadcast(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
+        let s = self.udp_open_mut(socket)?;
+        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
+        sock.set_broadcast(on).map_err(|e| UdpError::Io(e.kind()))?;
+        s.broadcast = on;
+        Ok(())
+    }
+}
+
+/// The typed error for a multicast option naming `interface`.
+fn interface_error(e: &io::Error, interface: Ipv4Addr) -> UdpError {
+    match e.kind() {
+        ErrorKind::AddrNotAvailable => {
+            UdpError::AddrNotAvailable(SocketAddr::new(interface.into(), 0))
+        }
+        kind => UdpError::Io(kind),
     }
 }

@@ -1,98 +1,243 @@
-//! Simulated UDP and multicast. (Skeleton: the UDP issue fills this in.)
+//! Simulated UDP and multicast: datagrams between the sockets of simulated hosts, in
+//! virtual time, with faults drawn from the seed.
+//!
+//! * `table`: one host's sockets, the ports they hold, reuse rules, ephemeral ports.
+//! * `socket`: one socket, and which datagrams it takes.
+//! * `send`: where a datagram goes; `faults`: its delay, loss and duplication.
+//! * `deliver`: the callbacks, each run later from the receiving host's I/O step.
+//!
+//! A datagram's receiver is found when it is sent (a socket that binds the port while it
+//! is in flight does not get it); a receiver that closes, or connects to another peer,
+//! before it arrives does not get it either.
 
-use std::io::ErrorKind;
-use std::net::{Ipv4Addr, SocketAddr};
+mod deliver;
+mod faults;
+mod send;
+mod socket;
+mod table;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use twinreactor::udp::check_destination;
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
 
+pub use faults::UdpConfig;
+pub(crate) use table::HostUdp;
+
+use crate::io::Source;
 use crate::Sim;
+use send::unicast_source;
+use socket::SimSocket;
 
-/// UDP settings of a simulation (fault knobs, all off by default).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct UdpConfig {}
+/// Shutdown of the current host: closes every socket at once, delivering `stopped` (after
+/// `started`, for a socket whose `started` had not run yet).
+pub(crate) fn close_all(sim: &mut Sim) {
+    let host = sim.current_index();
+    let mut next = 0;
+    // A `stopped` may bind a new socket: it is closed in turn.
+    while let Some(id) = sim.host_ref(host).udp.next_from(next) {
+        sim.host_mut(host).udp.mark_closed(id);
+        deliver::started(sim, id);
+        deliver::stopped(sim, id);
+        // `stopped` removed the socket, even one whose protocol was missing.
+        sim.host_mut(host).udp.remove(id);
+        next = id + 1;
+    }
+}
 
-/// One host's UDP state.
-#[derive(Default)]
-pub(crate) struct HostUdp {}
+impl Sim {
+    /// The current host's open socket `socket`, checked to be IPv4 (for multicast).
+    fn udp_v4_mut(&mut self, socket: SocketId) -> Result<&mut SimSocket, UdpError> {
+        let host = self.current_index();
+        let s = self.host_mut(host).udp.open_mut(socket)?;
+        if s.local.is_ipv4() {
+            Ok(s)
+        } else {
+            Err(UdpError::NotIpv4(socket))
+        }
+    }
 
-/// Shutdown of the current host: closes every socket.
-pub(crate) fn close_all(_sim: &mut Sim) {}
+    /// Checks a multicast interface: unspecified, or an address of the current host.
+    fn udp_check_interface(&self, interface: Ipv4Addr) -> Result<(), UdpError> {
+        let ip = IpAddr::V4(interface);
+        if interface.is_unspecified() || self.may_bind(self.current_index(), ip) {
+            Ok(())
+        } else {
+            Err(UdpError::AddrNotAvailable(SocketAddr::new(ip, 0)))
+        }
+    }
 
-const TODO: UdpError = UdpError::Io(ErrorKind::Unsupported);
+    /// The checks shared by join and leave; returns the socket.
+    fn udp_membership(
+        &mut self,
+        socket: SocketId,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
+    ) -> Result<&mut SimSocket, UdpError> {
+        self.udp_v4_mut(socket)?;
+        if !group.is_multicast() {
+            return Err(UdpError::NotMulticast(group.into()));
+        }
+        self.udp_check_interface(interface)?;
+        self.udp_v4_mut(socket)
+    }
+}
 
 impl Udp for Sim {
     fn bind_udp(
         &mut self,
-        _addr: SocketAddr,
-        _protocol: Box<dyn DatagramProtocol>,
-        _options: UdpOptions,
+        addr: SocketAddr,
+        protocol: Box<dyn DatagramProtocol>,
+        options: UdpOptions,
     ) -> Result<SocketId, UdpError> {
-        Err(TODO)
+        let host = self.current_index();
+        if !self.may_bind(host, addr.ip()) && !table::is_group(addr.ip()) {
+            return Err(UdpError::AddrNotAvailable(addr));
+        }
+        let socket = self.host_mut(host).udp.bind(addr, options, |local| {
+            SimSocket::new(local, options, protocol)
+        })?;
+        let id = socket.raw();
+        let now = self.now_virtual();
+        self.schedule_io(host, now, Source::Udp(id), move |sim| {
+            deliver::started(sim, id)
+        });
+        Ok(socket)
     }
-    fn udp_local_addr(&self, _socket: SocketId) -> Result<SocketAddr, UdpError> {
-        Err(TODO)
+
+    fn udp_local_addr(&self, socket: SocketId) -> Result<SocketAddr, UdpError> {
+        let host = self.current_index();
+        Ok(self.host_ref(host).udp.open(socket)?.local)
     }
-    fn send_to(
-        &mut self,
-        _socket: SocketId,
-        _data: &[u8],
-        _to: SocketAddr,
-    ) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn send_to(&mut self, socket: SocketId, data: &[u8], to: SocketAddr) -> Result<(), UdpError> {
+        self.udp_send(socket, data, to)
     }
+
     fn send_to_vectored(
         &mut self,
-        _socket: SocketId,
-        _bufs: &[&[u8]],
-        _to: SocketAddr,
+        socket: SocketId,
+        bufs: &[&[u8]],
+        to: SocketAddr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        self.udp_send(socket, &bufs.concat(), to)
     }
-    fn connect_udp(&mut self, _socket: SocketId, _peer: SocketAddr) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn connect_udp(&mut self, socket: SocketId, peer: SocketAddr) -> Result<(), UdpError> {
+        let host = self.current_index();
+        let s = self.host_mut(host).udp.open_mut(socket)?;
+        if s.peer.is_some() {
+            return Err(UdpError::AlreadyConnected(socket));
+        }
+        let peer = check_destination(s.local, peer)?;
+        if s.local.ip().is_unspecified() && !peer.ip().is_multicast() {
+            // As the operating system does, connecting fixes the local address too.
+            s.local
+                .set_ip(unicast_source(host, s.local.ip(), peer.ip()));
+        }
+        s.peer = Some(peer);
+        Ok(())
     }
-    fn send(&mut self, _socket: SocketId, _data: &[u8]) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn send(&mut self, socket: SocketId, data: &[u8]) -> Result<(), UdpError> {
+        let host = self.current_index();
+        let peer = self.host_ref(host).udp.open(socket)?.peer;
+        let peer = peer.ok_or(UdpError::NotConnected(socket))?;
+        self.udp_send(socket, data, peer)
     }
-    fn close_udp(&mut self, _socket: SocketId) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn close_udp(&mut self, socket: SocketId) -> Result<(), UdpError> {
+        let host = self.current_index();
+        let udp = &mut self.host_mut(host).udp;
+        if !udp.issued(socket) {
+            return Err(UdpError::UnknownSocket(socket));
+        }
+        if udp.open(socket).is_err() {
+            // Closed already: a second close does nothing.
+            return Ok(());
+        }
+        let id = socket.raw();
+        udp.mark_closed(id);
+        let now = self.now_virtual();
+        self.schedule_io(host, now, Source::Udp(id), move |sim| {
+            deliver::stopped(sim, id)
+        });
+        Ok(())
     }
+
     fn join_multicast(
         &mut self,
-        _socket: SocketId,
-        _group: Ipv4Addr,
-        _interface: Ipv4Addr,
+        socket: SocketId,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        let s = self.udp_membership(socket, group, interface)?;
+        if s.groups.contains(&(group, interface)) {
+            return Err(UdpError::AlreadyMember(socket, group.into()));
+        }
+        s.groups.push((group, interface));
+        Ok(())
     }
+
     fn leave_multicast(
         &mut self,
-        _socket: SocketId,
-        _group: Ipv4Addr,
-        _interface: Ipv4Addr,
+        socket: SocketId,
+        group: Ipv4Addr,
+        interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        let s = self.udp_membership(socket, group, interface)?;
+        let before = s.groups.len();
+        s.groups.retain(|&m| m != (group, interface));
+        if s.groups.len() == before {
+            return Err(UdpError::NotMember(socket, group.into()));
+        }
+        Ok(())
     }
-    fn set_multicast_loop(&mut self, _socket: SocketId, _on: bool) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn set_multicast_loop(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
+        self.udp_v4_mut(socket)?.multicast_loop = on;
+        Ok(())
     }
-    fn multicast_loop(&self, _socket: SocketId) -> Result<bool, UdpError> {
-        Err(TODO)
+
+    fn multicast_loop(&self, socket: SocketId) -> Result<bool, UdpError> {
+        let s = self.host_ref(self.current_index()).udp.open(socket)?;
+        if !s.local.is_ipv4() {
+            return Err(UdpError::NotIpv4(socket));
+        }
+        Ok(s.multicast_loop)
     }
-    fn set_multicast_ttl(&mut self, _socket: SocketId, _ttl: u32) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn set_multicast_ttl(&mut self, socket: SocketId, ttl: u32) -> Result<(), UdpError> {
+        let s = self.udp_v4_mut(socket)?;
+        if ttl > 255 {
+            return Err(UdpError::InvalidTtl(ttl));
+        }
+        s.multicast_ttl = ttl;
+        Ok(())
     }
-    fn multicast_ttl(&self, _socket: SocketId) -> Result<u32, UdpError> {
-        Err(TODO)
+
+    fn multicast_ttl(&self, socket: SocketId) -> Result<u32, UdpError> {
+        let s = self.host_ref(self.current_index()).udp.open(socket)?;
+        if !s.local.is_ipv4() {
+            return Err(UdpError::NotIpv4(socket));
+        }
+        Ok(s.multicast_ttl)
     }
+
     fn set_multicast_interface(
         &mut self,
-        _socket: SocketId,
-        _interface: Ipv4Addr,
+        socket: SocketId,
+        interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        Err(TODO)
+        self.udp_v4_mut(socket)?;
+        self.udp_check_interface(interface)?;
+        self.udp_v4_mut(socket)?.multicast_if = interface;
+        Ok(())
     }
-    fn set_broadcast(&mut self, _socket: SocketId, _on: bool) -> Result<(), UdpError> {
-        Err(TODO)
+
+    fn set_broadcast(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
+        let host = self.current_index();
+        self.host_mut(host).udp.open_mut(socket)?.options.broadcast = on;
+        Ok(())
     }
 }

@@ -1,0 +1,175 @@
+//! Sending: where a datagram goes (one socket, a group's members, or a broadcast's
+//! listeners), and the deliveries it schedules, faults drawn per receiver.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::rc::Rc;
+
+use twinreactor::udp::{check_destination, is_broadcast, MAX_DATAGRAM};
+use twinreactor::{SocketId, UdpError};
+
+use super::deliver;
+use super::socket::SimSocket;
+use crate::io::Source;
+use crate::net::host_ip;
+use crate::Sim;
+
+/// The source IP of a unicast datagram from a socket bound to `local` on `host` to `to`:
+/// the bound address if it is a unicast one, else the address of the way out.
+pub(crate) fn unicast_source(host: usize, local: IpAddr, to: IpAddr) -> IpAddr {
+    if !local.is_unspecified() && !local.is_multicast() {
+        return local;
+    }
+    match to {
+        IpAddr::V4(ip) if ip.is_loopback() => Ipv4Addr::LOCALHOST.into(),
+        IpAddr::V6(ip) if ip.is_loopback() => Ipv6Addr::LOCALHOST.into(),
+        IpAddr::V4(_) => host_ip(host),
+        IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    }
+}
+
+/// The source IP of a group or broadcast datagram: the bound address if it is a unicast
+/// one, else the outgoing multicast interface if set, else the host's network address.
+fn group_source(host: usize, socket: &SimSocket) -> IpAddr {
+    let local = socket.local.ip();
+    if !local.is_unspecified() && !local.is_multicast() {
+        local
+    } else if !socket.multicast_if.is_unspecified() {
+        socket.multicast_if.into()
+    } else {
+        host_ip(host)
+    }
+}
+
+/// Where a datagram goes.
+enum Route {
+    /// To one socket at most.
+    Unicast,
+    /// To the members of a group on the hosts it reaches.
+    Group(Ipv4Addr),
+    /// To every socket listening for broadcasts on the hosts it reaches.
+    Broadcast,
+}
+
+impl Sim {
+    /// Sends `data` as one datagram from `socket` (of the current host) to `to`.
+    pub(crate) fn udp_send(
+        &mut self,
+        socket: SocketId,
+        data: &[u8],
+        to: SocketAddr,
+    ) -> Result<(), UdpError> {
+        let host = self.current_index();
+        let s = self.host_ref(host).udp.open(socket)?;
+        if data.len() > MAX_DATAGRAM {
+            return Err(UdpError::MessageTooLarge(data.len()));
+        }
+        let to = check_destination(s.local, to)?;
+        let route = match to.ip() {
+            IpAddr::V4(ip) if ip.is_multicast() => Route::Group(ip),
+            ip if is_broadcast(ip) => {
+                if !s.options.broadcast {
+                    return Err(UdpError::BroadcastNotPermitted(to));
+                }
+                Route::Broadcast
+            }
+            _ => Route::Unicast,
+        };
+        match route {
+            Route::Unicast => {
+                let from =
+                    SocketAddr::new(unicast_source(host, s.local.ip(), to.ip()), s.local.port());
+                let connected_to_it = s.peer == Some(to);
+                let Some(dst) = self.route(host, to.ip()) else {
+                    // No such host: the datagram is lost, and nothing comes back.
+                    return Ok(());
+                };
+                match self.host_ref(dst).udp.unicast_receiver(to, from) {
+                    Some(receiver) => self.udp_transmit(dst, receiver, from, Rc::from(data)),
+                    None if connected_to_it => self.udp_refuse(host, socket.raw()),
+                    None => {}
+                }
+            }
+            Route::Group(group) => {
+                let from = SocketAddr::new(group_source(host, s), s.local.port());
+                let (ttl, hear_own) = (s.multicast_ttl, s.multicast_loop);
+                let stays = ttl == 0 || from.ip().is_loopback();
+                self.udp_fan_out(to.port(), from, data, |h, sock| {
+                    (if h == host { hear_own } else { !stays })
+                        && sock.takes_group(group, to.port(), from)
+                });
+            }
+            Route::Broadcast => {
+                let from = SocketAddr::new(group_source(host, s), s.local.port());
+                let stays = from.ip().is_loopback();
+                self.udp_fan_out(to.port(), from, data, |h, sock| {
+                    (h == host || !stays) && sock.takes_broadcast(to.port(), from)
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Schedules `data` for every socket bound to `port`, on every host, that `takes`
+    /// accepts (by host number, then in bind order).
+    fn udp_fan_out(
+        &mut self,
+        port: u16,
+        from: SocketAddr,
+        data: &[u8],
+        takes: impl Fn(usize, &SimSocket) -> bool,
+    ) {
+        let mut receivers = Vec::new();
+        for h in 0..self.host_count() {
+            let udp = &self.host_ref(h).udp;
+            receivers.extend(
+                udp.ids_on_port(port)
+                    .iter()
+                    .filter(|&&id| udp.get(id).is_some_and(|s| takes(h, s)))
+                    .map(|&id| (h, id)),
+            );
+        }
+        if receivers.is_empty() {
+            return;
+        }
+        let data: Rc<[u8]> = Rc::from(data);
+        for (h, id) in receivers {
+            self.udp_transmit(h, id, from, data.clone());
+        }
+    }
+
+    /// Schedules the copies of a datagram that reach socket `id` of `host` (faults drawn).
+    fn udp_transmit(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>) {
+        let copies = self.udp_copies();
+        if copies == 2 {
+            self.udp_schedule(host, id, from, data.clone());
+        }
+        if copies >= 1 {
+            self.udp_schedule(host, id, from, data);
+        }
+    }
+
+    /// Schedules one copy of a datagram for socket `id` of `host`, after a drawn delay.
+    fn udp_schedule(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>) {
+        let at = self.now_virtual().saturating_add(self.udp_delay());
+        self.schedule_io(host, at, Source::Udp(id), move |sim| {
+            deliver::datagram(sim, id, &data, from)
+        });
+    }
+
+    /// Schedules a refusal for the connected socket `id` of `host`, a round trip from now,
+    /// unless the datagram was lost on its way (then nothing comes back).
+    fn udp_refuse(&mut self, host: usize, id: u64) {
+        if self.udp_copies() == 0 {
+            return;
+        }
+        let there = self.udp_delay();
+        let back = self.udp_delay();
+        let at = self
+            .now_virtual()
+            .saturating_add(there)
+            .saturating_add(back);
+        self.schedule_io(host, at, Source::Udp(id), move |sim| {
+            deliver::refused(sim, id)
+        });
+    }
+}
