@@ -22,6 +22,8 @@ mod panic;
 mod process;
 mod rng;
 mod sim;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 mod tcp;
 mod trace_log;
 mod udp;
