@@ -24,6 +24,13 @@ pub enum TcpTrace {
         /// The peer's address.
         peer: SocketAddr,
     },
+    /// A listener's factory refused a connection (it is then closed cleanly).
+    Refused {
+        /// The listener.
+        listener: ListenerId,
+        /// The peer's address.
+        peer: SocketAddr,
+    },
     /// A connect succeeded.
     Connected {
         /// The connection.
@@ -76,6 +83,7 @@ impl fmt::Display for TcpTrace {
                 conn,
                 peer,
             } => write!(f, "accepted {listener} {conn} from {peer}"),
+            TcpTrace::Refused { listener, peer } => write!(f, "refused {listener} from {peer}"),
             TcpTrace::Connected { conn } => write!(f, "connected {conn}"),
             TcpTrace::ConnectFailed { conn, error } => {
                 write!(f, "connect-failed {conn} {error:?}")

@@ -126,4 +126,5 @@ corpus! {
     failure::failure_panic_in_a_trigger_fired_by_hand_poisons,
 }
 mod process;
+mod tcp;
 mod udp;

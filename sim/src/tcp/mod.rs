@@ -1,79 +1,305 @@
-//! Simulated TCP. (Skeleton: the TCP issue fills this in.)
+//! Simulated TCP: an in-memory byte stream between the addresses of simulated hosts.
+//!
+//! * `listen.rs`: binding, ports (ephemeral ports are handed out in order from 49152 on
+//!   each host), which listener a SYN reaches.
+//! * `connect.rs`: the handshake, refusals, the connect timeout, `cancel_connect`.
+//! * `stream.rs`: writes, the receive window, seeded read splitting, FIN, RST, pause and
+//!   resume, and the final callback.
+//!
+//! Every segment (SYN, SYN-ACK, ACK, data, FIN, RST) takes one latency. Deliveries for one
+//! connection use one I/O source, so they keep their order; different connections ready at
+//! the same instant are interleaved from the seed. Network behaviour (read splitting) draws
+//! from `Stream::Network`, faults (SYN drops, refusals, resets) from `Stream::Faults`, and
+//! only when their probability is above zero.
 
-use std::io::ErrorKind;
+mod bytes;
+mod conn;
+mod connect;
+mod listen;
+mod stream;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::{ConnId, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
+use twinreactor::{
+    ConnId, ConnectError, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError,
+};
 
+use conn::{Conn, End, Listener, Phase, WriteSide};
+
+use crate::rng::Stream;
 use crate::Sim;
 
-/// TCP settings of a simulation.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct TcpConfig {}
+/// The I/O source tag of a connection's deliveries (`Source::Tcp(TAG_CONN, raw id)`).
+const TAG_CONN: u8 = 1;
+/// The I/O source tag of SYNs on their way (keyed by the client's host and connection).
+const TAG_SYN: u8 = 2;
+/// The largest data segment: a write larger than this travels as several.
+const MAX_SEGMENT: usize = 64 * 1024;
+
+/// TCP settings of a simulation: latency, read splitting, the receive window, and faults
+/// (all off by default).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcpConfig {
+    /// One-way latency of every segment (SYN, SYN-ACK, ACK, data, FIN, RST). Default 50 µs,
+    /// a hop inside one data centre: small, but not zero, so that a handshake, data and a
+    /// FIN each visibly take time in the trace and a connect timeout can race an answer.
+    pub latency: Duration,
+    /// Probability that one read delivers only a seeded random prefix of the bytes waiting
+    /// (the rest comes in the reads after it; content and order are kept). 0 turns read
+    /// splitting off. Default 0.25: on, since the contract leaves read boundaries open, and
+    /// frequent enough that any exchange of more than a few reads meets splits, while a
+    /// request / response stays cheap to simulate.
+    pub read_split: f64,
+    /// The receive window: how many bytes may be sent to a connection and not yet delivered
+    /// to its protocol. A paused reader fills it, and the writer's buffer then grows.
+    /// Default 256 KiB.
+    pub window: usize,
+    /// Probability that a SYN is lost (the connect then times out). Default 0.
+    pub syn_drop: f64,
+    /// Probability that a SYN reaching a listener is refused anyway. Default 0.
+    pub refuse: f64,
+    /// Probability that sending a data segment resets the connection instead (both sides
+    /// see `Reset`). Default 0.
+    pub reset: f64,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        Self {
+            latency: Duration::from_micros(50),
+            read_split: 0.25,
+            window: 256 * 1024,
+            syn_drop: 0.0,
+            refuse: 0.0,
+            reset: 0.0,
+        }
+    }
+}
+
+/// A segment on its way.
+pub(super) enum Segment {
+    /// Bytes.
+    Data(Vec<u8>),
+    /// The sender will send no more.
+    Fin,
+    /// The sender reset the connection (or refused the SYN).
+    Rst,
+}
 
 /// One host's TCP state.
-#[derive(Default)]
-pub(crate) struct HostTcp {}
+pub(crate) struct HostTcp {
+    conns: BTreeMap<u64, Conn>,
+    listeners: BTreeMap<u64, Listener>,
+    next_conn: u64,
+    next_listener: u64,
+    next_port: u16,
+    /// Ephemeral ports held by client connections.
+    ports_in_use: BTreeSet<u16>,
+}
 
-/// Shutdown of the current host: ends every connection and listener.
-pub(crate) fn close_all(_sim: &mut Sim) {}
+impl Default for HostTcp {
+    fn default() -> Self {
+        Self {
+            conns: BTreeMap::new(),
+            listeners: BTreeMap::new(),
+            next_conn: 0,
+            next_listener: 0,
+            next_port: listen::EPHEMERAL_FIRST,
+            ports_in_use: BTreeSet::new(),
+        }
+    }
+}
 
-const TODO: TcpError = TcpError::Io(ErrorKind::Unsupported);
+/// How many times shutdown sweeps the connections: a protocol that connects again from
+/// `disconnected(Shutdown)` gets its new connect cancelled by the next sweep, a bounded
+/// number of times.
+const SHUTDOWN_SWEEPS: usize = 8;
+
+/// Shutdown of the current host: every listener stops, every connection ends at once with
+/// `Shutdown` (a pending connect with `Cancelled`; one whose end was already decided, with
+/// that end). Peers see FIN; unsent bytes are discarded.
+pub(crate) fn close_all(sim: &mut Sim) {
+    let host = sim.current_index();
+    sim.host_mut(host).tcp.listeners.clear();
+    for _ in 0..SHUTDOWN_SWEEPS {
+        let ids: Vec<u64> = sim.host_ref(host).tcp.conns.keys().copied().collect();
+        if ids.is_empty() {
+            return;
+        }
+        for id in ids {
+            let Some(c) = sim.host_mut(host).tcp.conns.get_mut(&id) else {
+                continue;
+            };
+            let end = match (c.end, c.phase) {
+                (Some(end), _) => end,
+                (None, Phase::Connecting) => End::ConnectFailed(ConnectError::Cancelled),
+                (None, _) => End::Disconnect(Disconnect::Shutdown),
+            };
+            c.end = Some(end);
+            let fin = c.phase != Phase::Connecting && c.write != WriteSide::FinSent && !c.rst_sent;
+            let peer = c.peer.filter(|_| fin);
+            let accepting = matches!(c.phase, Phase::Accepting { .. });
+            c.phase = Phase::Ending;
+            if let Some(peer) = peer {
+                let segment = if accepting {
+                    Segment::Rst
+                } else {
+                    Segment::Fin
+                };
+                sim.tcp_emit(peer, id, segment);
+            }
+            sim.tcp_finish(id);
+        }
+    }
+}
+
+impl Sim {
+    /// Whether a fault of probability `p` strikes, drawn from the faults stream (nothing is
+    /// drawn when `p` is zero, so faults that are off leave the stream alone).
+    fn tcp_chance(&mut self, p: f64) -> bool {
+        if p <= 0.0 {
+            return false;
+        }
+        let unit = (self.draw_u64(Stream::Faults) >> 11) as f64 / (1u64 << 53) as f64;
+        unit < p
+    }
+
+    /// The current host's connection `conn`, or `UnknownConnection`.
+    fn tcp_conn(&mut self, conn: ConnId) -> Result<&mut Conn, TcpError> {
+        let host = self.current_index();
+        self.host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&conn.raw())
+            .ok_or(TcpError::UnknownConnection(conn))
+    }
+
+    /// The current host's connection `conn`, shared.
+    fn tcp_conn_ref(&self, conn: ConnId) -> Result<&Conn, TcpError> {
+        self.host_ref(self.current_index())
+            .tcp
+            .conns
+            .get(&conn.raw())
+            .ok_or(TcpError::UnknownConnection(conn))
+    }
+
+    /// The current host's connection `conn` if it is past its handshake.
+    fn tcp_established(&mut self, conn: ConnId) -> Result<&mut Conn, TcpError> {
+        let c = self.tcp_conn(conn)?;
+        match c.phase {
+            Phase::Connecting | Phase::Accepting { .. } => Err(TcpError::NotConnected(conn)),
+            Phase::Open | Phase::Ending => Ok(c),
+        }
+    }
+}
 
 impl Tcp for Sim {
     fn listen_tcp(
         &mut self,
-        _addr: SocketAddr,
-        _factory: Box<dyn StreamFactory>,
+        addr: SocketAddr,
+        factory: Box<dyn StreamFactory>,
     ) -> Result<ListenerId, TcpError> {
-        Err(TODO)
+        self.tcp_listen(addr, factory)
     }
-    fn listener_addr(&self, _listener: ListenerId) -> Result<SocketAddr, TcpError> {
-        Err(TODO)
+
+    fn listener_addr(&self, listener: ListenerId) -> Result<SocketAddr, TcpError> {
+        self.tcp_listener_addr(listener)
     }
-    fn stop_listening(&mut self, _listener: ListenerId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn stop_listening(&mut self, listener: ListenerId) -> Result<(), TcpError> {
+        self.tcp_stop_listening(listener)
     }
+
     fn connect_tcp(
         &mut self,
-        _addr: SocketAddr,
-        _protocol: Box<dyn StreamProtocol>,
-        _timeout: Duration,
+        addr: SocketAddr,
+        protocol: Box<dyn StreamProtocol>,
+        timeout: Duration,
     ) -> Result<ConnId, TcpError> {
-        Err(TODO)
+        self.tcp_connect(addr, protocol, timeout)
     }
-    fn cancel_connect(&mut self, _conn: ConnId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn cancel_connect(&mut self, conn: ConnId) -> Result<(), TcpError> {
+        self.tcp_cancel_connect(conn)
     }
-    fn write(&mut self, _conn: ConnId, _bytes: &[u8]) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn write(&mut self, conn: ConnId, bytes: &[u8]) -> Result<(), TcpError> {
+        self.tcp_write(conn, &[bytes])
     }
-    fn write_vectored(&mut self, _conn: ConnId, _bufs: &[&[u8]]) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn write_vectored(&mut self, conn: ConnId, bufs: &[&[u8]]) -> Result<(), TcpError> {
+        self.tcp_write(conn, bufs)
     }
-    fn close(&mut self, _conn: ConnId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn close(&mut self, conn: ConnId) -> Result<(), TcpError> {
+        let c = self.tcp_established(conn)?;
+        if c.phase == Phase::Ending || c.closing {
+            return Ok(());
+        }
+        c.closing = true;
+        match c.write {
+            WriteSide::Open => c.write = WriteSide::FinPending,
+            WriteSide::FinPending => {}
+            WriteSide::FinSent => {
+                self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Done));
+                return Ok(());
+            }
+        }
+        self.tcp_send(conn.raw());
+        Ok(())
     }
-    fn abort(&mut self, _conn: ConnId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn abort(&mut self, conn: ConnId) -> Result<(), TcpError> {
+        let c = self.tcp_established(conn)?;
+        if c.phase == Phase::Ending || c.closing {
+            return Ok(());
+        }
+        let peer = c.peer.filter(|_| !c.rst_sent);
+        c.rst_sent = true;
+        if let Some(peer) = peer {
+            self.tcp_emit(peer, conn.raw(), Segment::Rst);
+        }
+        self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Aborted));
+        Ok(())
     }
-    fn shutdown_write(&mut self, _conn: ConnId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn shutdown_write(&mut self, conn: ConnId) -> Result<(), TcpError> {
+        let c = self.tcp_established(conn)?;
+        if c.phase == Phase::Ending || c.closing {
+            return Err(TcpError::Closed(conn));
+        }
+        if c.write == WriteSide::Open {
+            c.write = WriteSide::FinPending;
+            self.tcp_send(conn.raw());
+        }
+        Ok(())
     }
-    fn pause_reading(&mut self, _conn: ConnId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn pause_reading(&mut self, conn: ConnId) -> Result<(), TcpError> {
+        self.tcp_established(conn)?.reading_paused = true;
+        Ok(())
     }
-    fn resume_reading(&mut self, _conn: ConnId) -> Result<(), TcpError> {
-        Err(TODO)
+
+    fn resume_reading(&mut self, conn: ConnId) -> Result<(), TcpError> {
+        let c = self.tcp_established(conn)?;
+        if c.reading_paused {
+            c.reading_paused = false;
+            self.tcp_schedule_drain(conn.raw());
+        }
+        Ok(())
     }
-    fn local_addr(&self, _conn: ConnId) -> Result<SocketAddr, TcpError> {
-        Err(TODO)
+
+    fn local_addr(&self, conn: ConnId) -> Result<SocketAddr, TcpError> {
+        self.tcp_conn_ref(conn).map(|c| c.local)
     }
-    fn peer_addr(&self, _conn: ConnId) -> Result<SocketAddr, TcpError> {
-        Err(TODO)
+
+    fn peer_addr(&self, conn: ConnId) -> Result<SocketAddr, TcpError> {
+        self.tcp_conn_ref(conn).map(|c| c.peer_addr)
     }
-    fn buffered(&self, _conn: ConnId) -> Result<usize, TcpError> {
-        Err(TODO)
+
+    fn buffered(&self, conn: ConnId) -> Result<usize, TcpError> {
+        self.tcp_conn_ref(conn).map(|c| c.out.len())
     }
 }

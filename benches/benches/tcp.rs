@@ -1,0 +1,489 @@
+//! TCP ping-pong: 64-byte messages, one at a time per connection, over one connection and
+//! over 50 at once. Prints round trips per second for the simulator (two hosts, trace on),
+//! the real reactor over loopback, tokio's current-thread runtime over loopback, turmoil (a
+//! tokio-based simulator) and a hand-written raw mio loop, with the ratios the TCP issue
+//! asks about.
+//!
+//! Run with `cargo bench -p twinreactor-benches --bench tcp`. Set `ONLY=text` to run only
+//! the contenders whose name contains `text`, and `SCALE=x` to multiply every round-trip
+//! count by `x` (default 1).
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::io::{ErrorKind, Read, Write};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use twinreactor::{ConnId, Disconnect, Reactor, StreamFactory, StreamProtocol, Tcp};
+use twinreactor_real::RealReactor;
+use twinreactor_sim::{Sim, SimConfig, TcpConfig};
+
+/// The message size.
+const MSG: usize = 64;
+/// The simulator's seed.
+const SEED: u64 = 0x7c9;
+/// A connect timeout that never fires.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sends a message, waits until as many bytes came back, `left` times, then closes; the
+/// reactor stops when the last connection has ended.
+struct Pinger {
+    left: usize,
+    got: usize,
+    open: Rc<Cell<usize>>,
+}
+
+impl StreamProtocol for Pinger {
+    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+        r.write(conn, &[7; MSG]).expect("open");
+    }
+
+    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
+        self.got += bytes.len();
+        while self.got >= MSG {
+            self.got -= MSG;
+            self.left -= 1;
+            if self.left == 0 {
+                r.close(conn).expect("open");
+                return;
+            }
+            r.write(conn, &[7; MSG]).expect("open");
+        }
+    }
+
+    fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, reason: Disconnect) {
+        assert_eq!(reason, Disconnect::Done);
+        self.open.set(self.open.get() - 1);
+        if self.open.get() == 0 {
+            r.stop().expect("running");
+        }
+    }
+}
+
+/// Writes back what it reads.
+struct Echo;
+
+impl StreamProtocol for Echo {
+    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
+        r.write(conn, bytes).expect("open");
+    }
+
+    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+}
+
+/// Accepts with [`Echo`].
+struct EchoFactory;
+
+impl StreamFactory for EchoFactory {
+    fn accept(&mut self, _: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
+        Some(Box::new(Echo))
+    }
+}
+
+/// Connects `conns` pingers to `addr`, each doing `rts` round trips, runs, and returns the
+/// wall time of the run.
+fn drive(r: &mut dyn Reactor, addr: SocketAddr, conns: usize, rts: usize) -> Duration {
+    let open = Rc::new(Cell::new(conns));
+    for _ in 0..conns {
+        let pinger = Pinger {
+            left: rts,
+            got: 0,
+            open: open.clone(),
+        };
+        r.connect_tcp(addr, Box::new(pinger), TIMEOUT)
+            .expect("connect");
+    }
+    let start = Instant::now();
+    r.run().expect("run");
+    start.elapsed()
+}
+
+/// The simulator: the pingers on host 0, the echo server on host 1, 10.0.0.1 -> 10.0.0.2,
+/// default settings (50 µs latency), reads split at seeded points (a quarter of the reads,
+/// the default) or not at all. A split read means more callbacks, writes and trace lines.
+fn sim(conns: usize, rts: usize, trace: bool, split: bool) -> Duration {
+    let mut sim = Sim::with_config(SimConfig {
+        record_trace: trace,
+        tcp: TcpConfig {
+            read_split: if split {
+                TcpConfig::default().read_split
+            } else {
+                0.0
+            },
+            ..TcpConfig::default()
+        },
+        ..SimConfig::exact(SEED)
+    });
+    let server = sim.add_host();
+    sim.with_host(server, |r| {
+        r.listen_tcp("0.0.0.0:7000".parse().unwrap(), Box::new(EchoFactory))
+    })
+    .expect("host")
+    .expect("listen");
+    sim.start(server).expect("start the server host");
+    let addr = SocketAddr::new(sim.host_ip(server).expect("host"), 7000);
+    let took = drive(&mut sim, addr, conns, rts);
+    black_box(sim.trace().len());
+    took
+}
+
+/// The real reactor: both sides in one reactor, over loopback.
+fn real(conns: usize, rts: usize) -> Duration {
+    let mut r = RealReactor::new().expect("reactor");
+    let l = r
+        .listen_tcp("127.0.0.1:0".parse().unwrap(), Box::new(EchoFactory))
+        .expect("listen");
+    let addr = r.listener_addr(l).expect("listening");
+    drive(&mut r, addr, conns, rts)
+}
+
+/// tokio's current-thread runtime: both sides in one runtime, over loopback.
+fn tokio_current_thread(conns: usize, rts: usize) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        match s.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => {
+                                if s.write_all(&buf[..n]).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let start = Instant::now();
+        let clients: Vec<_> = (0..conns)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+                    s.set_nodelay(true).expect("nodelay");
+                    let mut buf = [0u8; MSG];
+                    for _ in 0..rts {
+                        s.write_all(&[7; MSG]).await.expect("write");
+                        s.read_exact(&mut buf).await.expect("read");
+                    }
+                })
+            })
+            .collect();
+        for c in clients {
+            c.await.expect("client");
+        }
+        start.elapsed()
+    })
+}
+
+/// turmoil: a tokio-based network simulator, zero latency, both sides as turmoil hosts.
+fn turmoil_sim(conns: usize, rts: usize) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sim = turmoil::Builder::new()
+        .simulation_duration(Duration::from_secs(1_000_000))
+        .min_message_latency(Duration::ZERO)
+        .max_message_latency(Duration::ZERO)
+        .build();
+    sim.host("server", || async {
+        let listener = turmoil::net::TcpListener::bind("0.0.0.0:7000").await?;
+        loop {
+            let (mut s, _) = listener.accept().await?;
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if s.write_all(&buf[..n]).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    sim.client("client", async move {
+        let clients: Vec<_> = (0..conns)
+            .map(|_| {
+                tokio::spawn(async move {
+                    let mut s = turmoil::net::TcpStream::connect("server:7000")
+                        .await
+                        .expect("connect");
+                    let mut buf = [0u8; MSG];
+                    for _ in 0..rts {
+                        s.write_all(&[7; MSG]).await.expect("write");
+                        s.read_exact(&mut buf).await.expect("read");
+                    }
+                })
+            })
+            .collect();
+        for c in clients {
+            c.await?;
+        }
+        Ok(())
+    });
+    let start = Instant::now();
+    sim.run().expect("turmoil run");
+    start.elapsed()
+}
+
+/// A hand-written mio loop: one poll, both sides, edge-triggered, reads until `WouldBlock`
+/// or a short read (as tokio and the real reactor do: on Linux a later arrival raises a new
+/// edge), 64-byte writes assumed whole (they always are with one message in flight).
+fn raw_mio(conns: usize, rts: usize) -> Duration {
+    use mio::net::{TcpListener, TcpStream};
+    use mio::{Events, Interest, Poll, Token};
+
+    const LISTENER: Token = Token(usize::MAX);
+    /// Server streams take tokens from here up.
+    const SERVER: usize = 1 << 32;
+
+    struct Client {
+        stream: TcpStream,
+        started: bool,
+        got: usize,
+        left: usize,
+    }
+
+    let mut poll = Poll::new().expect("poll");
+    let mut events = Events::with_capacity(256);
+    let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)
+        .expect("register");
+    let mut clients: Vec<Client> = (0..conns)
+        .map(|i| {
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            poll.registry()
+                .register(
+                    &mut stream,
+                    Token(i),
+                    Interest::READABLE | Interest::WRITABLE,
+                )
+                .expect("register");
+            Client {
+                stream,
+                started: false,
+                got: 0,
+                left: rts,
+            }
+        })
+        .collect();
+    let mut servers: BTreeMap<usize, TcpStream> = BTreeMap::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut running = conns;
+    let start = Instant::now();
+    while running > 0 {
+        poll.poll(&mut events, None).expect("poll");
+        for event in events.iter() {
+            let token = event.token();
+            if token == LISTENER {
+                loop {
+                    match listener.accept() {
+                        Ok((mut s, _)) => {
+                            let t = SERVER + servers.len();
+                            poll.registry()
+                                .register(&mut s, Token(t), Interest::READABLE)
+                                .expect("register");
+                            servers.insert(t, s);
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("accept: {e}"),
+                    }
+                }
+            } else if token.0 >= SERVER {
+                let s = servers.get_mut(&token.0).expect("a server stream");
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            let sent = s.write(&buf[..n]).expect("write");
+                            assert_eq!(sent, n);
+                            if n < buf.len() {
+                                break; // drained: the next arrival raises a new edge
+                            }
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("server read: {e}"),
+                    }
+                }
+            } else {
+                let c = &mut clients[token.0];
+                if c.left == 0 {
+                    continue;
+                }
+                if event.is_writable() && !c.started {
+                    c.started = true;
+                    c.stream.write_all(&[7; MSG]).expect("write");
+                }
+                if event.is_readable() {
+                    loop {
+                        match c.stream.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => {
+                                c.got += n;
+                                while c.got >= MSG && c.left > 0 {
+                                    c.got -= MSG;
+                                    c.left -= 1;
+                                    if c.left == 0 {
+                                        running -= 1;
+                                    } else {
+                                        c.stream.write_all(&[7; MSG]).expect("write");
+                                    }
+                                }
+                                if n < buf.len() {
+                                    break; // drained: the next arrival raises a new edge
+                                }
+                            }
+                            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                            Err(e) => panic!("client read: {e}"),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    start.elapsed()
+}
+
+/// One row of results.
+struct Row {
+    name: &'static str,
+    conns: usize,
+    rts: usize,
+    took: Duration,
+}
+
+impl Row {
+    fn per_second(&self) -> f64 {
+        (self.conns * self.rts) as f64 / self.took.as_secs_f64()
+    }
+}
+
+fn main() {
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let scale: f64 = std::env::var("SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let n = |base: usize| ((base as f64 * scale) as usize).max(1);
+    type Contender = (
+        &'static str,
+        usize,
+        usize,
+        Box<dyn Fn(usize, usize) -> Duration>,
+    );
+    let contenders: Vec<Contender> = vec![
+        (
+            "sim (trace on)",
+            1,
+            n(200_000),
+            Box::new(|c, r| sim(c, r, true, true)),
+        ),
+        (
+            "sim (trace on)",
+            50,
+            n(4_000),
+            Box::new(|c, r| sim(c, r, true, true)),
+        ),
+        (
+            "sim (trace off)",
+            1,
+            n(200_000),
+            Box::new(|c, r| sim(c, r, false, true)),
+        ),
+        (
+            "sim (trace on, unsplit)",
+            1,
+            n(200_000),
+            Box::new(|c, r| sim(c, r, true, false)),
+        ),
+        (
+            "sim (trace off, unsplit)",
+            1,
+            n(200_000),
+            Box::new(|c, r| sim(c, r, false, false)),
+        ),
+        ("turmoil", 1, n(20_000), Box::new(turmoil_sim)),
+        ("turmoil", 50, n(400), Box::new(turmoil_sim)),
+        ("real reactor", 1, n(50_000), Box::new(real)),
+        ("real reactor", 50, n(2_000), Box::new(real)),
+        (
+            "tokio current-thread",
+            1,
+            n(50_000),
+            Box::new(tokio_current_thread),
+        ),
+        (
+            "tokio current-thread",
+            50,
+            n(2_000),
+            Box::new(tokio_current_thread),
+        ),
+        ("raw mio", 1, n(50_000), Box::new(raw_mio)),
+        ("raw mio", 50, n(2_000), Box::new(raw_mio)),
+    ];
+    let mut rows = Vec::new();
+    println!("TCP ping-pong, {MSG}-byte messages (round trips per second)");
+    for (name, conns, rts, run) in contenders {
+        if !name.contains(only.as_str()) {
+            continue;
+        }
+        let took = run(conns, rts);
+        let row = Row {
+            name,
+            conns,
+            rts,
+            took,
+        };
+        println!(
+            "{:<25} {:>3} conn(s) x {:>7} rt: {:>8.3} s  {:>12.0} rt/s",
+            row.name,
+            row.conns,
+            row.rts,
+            row.took.as_secs_f64(),
+            row.per_second()
+        );
+        rows.push(row);
+    }
+    let rate = |name: &str, conns: usize| {
+        rows.iter()
+            .find(|r| r.name == name && r.conns == conns)
+            .map(Row::per_second)
+    };
+    let ratio = |a: &str, b: &str, conns: usize| {
+        if let (Some(x), Some(y)) = (rate(a, conns), rate(b, conns)) {
+            println!("  {a} / {b}, {conns} conn(s): {:.2}", x / y);
+        }
+    };
+    println!("ratios:");
+    for conns in [1, 50] {
+        ratio("sim (trace on)", "turmoil", conns);
+        ratio("real reactor", "tokio current-thread", conns);
+        ratio("real reactor", "raw mio", conns);
+    }
+    if let Some(x) = rate("sim (trace on)", 1) {
+        println!(
+            "  sim (trace on), 1 conn: {:.2} of the 2,000,000 rt/s target",
+            x / 2_000_000.0
+        );
+    }
+}

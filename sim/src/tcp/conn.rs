@@ -1,0 +1,140 @@
+//! One simulated TCP endpoint and one listener, as a host's tables hold them.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use twinreactor::{ConnectError, Disconnect, StreamFactory, StreamProtocol, TimerId};
+
+use super::bytes::ByteQueue;
+use super::Segment;
+
+/// The other end of a connection: a host and the raw id of the connection there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Peer {
+    pub(super) host: usize,
+    pub(super) conn: u64,
+}
+
+/// Where a connection is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Client side: SYN sent, no answer yet.
+    Connecting,
+    /// Server side: SYN answered, waiting for the client's ACK to run the factory.
+    Accepting {
+        /// The listener the SYN reached.
+        listener: u64,
+    },
+    /// Established.
+    Open,
+    /// Its final callback is scheduled; the entry goes when that runs.
+    Ending,
+}
+
+/// The write direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum WriteSide {
+    /// Writes are accepted.
+    Open,
+    /// `close` or `shutdown_write`: FIN goes once the buffer is sent.
+    FinPending,
+    /// FIN was sent.
+    FinSent,
+}
+
+/// How a connection's life ends, once decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum End {
+    /// `disconnected(reason)`.
+    Disconnect(Disconnect),
+    /// `connect_failed(error)`.
+    ConnectFailed(ConnectError),
+}
+
+/// One endpoint of a simulated connection.
+pub(super) struct Conn {
+    /// Taken out while one of its callbacks runs.
+    pub(super) protocol: Option<Box<dyn StreamProtocol>>,
+    pub(super) phase: Phase,
+    pub(super) local: SocketAddr,
+    pub(super) peer_addr: SocketAddr,
+    /// The other endpoint, once known (a client learns it from the SYN-ACK).
+    pub(super) peer: Option<Peer>,
+    /// The ephemeral port this client side holds, released when the entry goes.
+    pub(super) ephemeral: Option<u16>,
+    /// The connect timeout's timer, while connecting.
+    pub(super) timeout: Option<TimerId>,
+    /// Written and not yet sent.
+    pub(super) out: ByteQueue,
+    /// Segments on their way here, with their arrival times (each has a delivery
+    /// scheduled that takes it from the front).
+    pub(super) incoming: VecDeque<(Duration, Segment)>,
+    /// Arrived and not yet delivered.
+    pub(super) inbuf: ByteQueue,
+    /// Bytes sent toward this endpoint and not yet delivered to its protocol: the part of
+    /// its receive window in use.
+    pub(super) rcv_used: usize,
+    /// The peer has bytes waiting for this endpoint's window to open.
+    pub(super) sender_blocked: bool,
+    pub(super) write: WriteSide,
+    /// `close()` was called (or the peer's FIN closed a protocol without half-close): no
+    /// more reads, and `Done` once FIN is sent.
+    pub(super) closing: bool,
+    pub(super) reading_paused: bool,
+    pub(super) producer_paused: bool,
+    /// The peer's FIN arrived (delivered after the data before it).
+    pub(super) peer_fin: bool,
+    /// The peer's FIN was delivered (as `read_closed`, or by closing).
+    pub(super) fin_delivered: bool,
+    /// The peer reset the connection (delivered after the data before it).
+    pub(super) peer_rst: bool,
+    /// This side sent RST (so it never answers the peer with another).
+    pub(super) rst_sent: bool,
+    /// A drain delivery is scheduled.
+    pub(super) drain_scheduled: bool,
+    /// The final callback, once decided.
+    pub(super) end: Option<End>,
+}
+
+impl Conn {
+    /// A fresh endpoint in `phase`.
+    pub(super) fn new(phase: Phase, local: SocketAddr, peer_addr: SocketAddr) -> Self {
+        Self {
+            protocol: None,
+            phase,
+            local,
+            peer_addr,
+            peer: None,
+            ephemeral: None,
+            timeout: None,
+            out: ByteQueue::default(),
+            incoming: VecDeque::new(),
+            inbuf: ByteQueue::default(),
+            rcv_used: 0,
+            sender_blocked: false,
+            write: WriteSide::Open,
+            closing: false,
+            reading_paused: false,
+            producer_paused: false,
+            peer_fin: false,
+            fin_delivered: false,
+            peer_rst: false,
+            rst_sent: false,
+            drain_scheduled: false,
+            end: None,
+        }
+    }
+
+    /// Whether the protocol may still write: open, and neither closing nor shut down.
+    pub(super) fn writable(&self) -> bool {
+        self.phase == Phase::Open && !self.closing && self.write == WriteSide::Open
+    }
+}
+
+/// A listening socket.
+pub(super) struct Listener {
+    pub(super) addr: SocketAddr,
+    /// Taken out while it runs.
+    pub(super) factory: Option<Box<dyn StreamFactory>>,
+}

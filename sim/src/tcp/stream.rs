@@ -1,0 +1,495 @@
+//! The byte stream: writes, segments in flight, the receive window, reads split at seeded
+//! points, FIN and RST, pause and resume, and the final callback.
+//!
+//! Window accounting is the network's: a sender may have at most `TcpConfig::window` bytes
+//! sent and not yet delivered to the receiving protocol (`Conn::rcv_used` of the receiver).
+//! When the window is full the bytes wait in the sender's buffer, which is what
+//! `buffered()` counts and what the high-water mark applies to. Window updates take no
+//! virtual time; a blocked sender resumes sending one latency after the window opens.
+
+use twinreactor::kit::Driver;
+use twinreactor::tcp::{HIGH_WATER, LOW_WATER};
+use twinreactor::trace::TcpTrace;
+use twinreactor::{
+    ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent,
+};
+
+use super::bytes::ByteQueue;
+use super::conn::{End, Peer, Phase, WriteSide};
+use super::{Segment, MAX_SEGMENT, TAG_CONN};
+use crate::io::Source;
+use crate::Sim;
+
+impl Sim {
+    /// `write` and `write_vectored` on the current host.
+    pub(super) fn tcp_write(&mut self, conn: ConnId, bufs: &[&[u8]]) -> Result<(), TcpError> {
+        let host = self.current_index();
+        let id = conn.raw();
+        let c = self
+            .host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&id)
+            .ok_or(TcpError::UnknownConnection(conn))?;
+        match c.phase {
+            Phase::Connecting | Phase::Accepting { .. } => {
+                return Err(TcpError::NotConnected(conn))
+            }
+            Phase::Ending => return Err(TcpError::Closed(conn)),
+            Phase::Open if !c.writable() => return Err(TcpError::Closed(conn)),
+            Phase::Open => {}
+        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Ok(());
+        }
+        // The common case: nothing waits and the window has room, so the bytes go at once.
+        if let ([bytes], true, Some(peer)) = (bufs, c.out.is_empty(), c.peer) {
+            if bytes.len() <= MAX_SEGMENT && bytes.len() <= self.tcp_window_room(peer) {
+                self.tcp_emit_data(id, peer, bytes.to_vec());
+                return Ok(());
+            }
+        }
+        let c = self
+            .host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&id)
+            .ok_or(TcpError::UnknownConnection(conn))?;
+        for b in bufs {
+            c.out.push(b);
+        }
+        self.tcp_send(id);
+        let c = self
+            .host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&id)
+            .ok_or(TcpError::UnknownConnection(conn))?;
+        if c.out.len() > HIGH_WATER && !c.producer_paused {
+            c.producer_paused = true;
+            self.tcp_schedule_notify(id, true);
+        }
+        Ok(())
+    }
+
+    /// How many more bytes `peer`'s receive window takes (all of it if the peer is gone).
+    fn tcp_window_room(&self, peer: Peer) -> usize {
+        let window = self.config().tcp.window;
+        self.host_ref(peer.host)
+            .tcp
+            .conns
+            .get(&peer.conn)
+            .map_or(window, |p| window.saturating_sub(p.rcv_used))
+    }
+
+    /// Sends from the current host's connection `id` what the peer's window takes, then FIN
+    /// if one is due; tells a paused producer to resume once the buffer is low.
+    pub(super) fn tcp_send(&mut self, id: u64) {
+        let host = self.current_index();
+        loop {
+            let Some(c) = self.host_ref(host).tcp.conns.get(&id) else {
+                return;
+            };
+            let Some(peer) = c.peer else {
+                return;
+            };
+            if c.phase != Phase::Open || c.out.is_empty() {
+                break;
+            }
+            let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
+            if room == 0 {
+                if let Some(p) = self.host_mut(peer.host).tcp.conns.get_mut(&peer.conn) {
+                    p.sender_blocked = true;
+                }
+                break;
+            }
+            let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+                return;
+            };
+            let n = room.min(c.out.len());
+            let segment = c.out.take_front(n);
+            self.tcp_emit_data(id, peer, segment);
+        }
+        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+            return;
+        };
+        if c.producer_paused && c.out.len() <= LOW_WATER {
+            c.producer_paused = false;
+            self.tcp_schedule_notify(id, false);
+        }
+        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+            return;
+        };
+        if c.phase == Phase::Open && c.out.is_empty() && c.write == WriteSide::FinPending {
+            c.write = WriteSide::FinSent;
+            let done = c.closing || c.fin_delivered;
+            if let Some(peer) = c.peer {
+                self.tcp_emit(peer, id, Segment::Fin);
+            }
+            if done {
+                self.tcp_end(id, End::Disconnect(Disconnect::Done));
+            }
+        }
+    }
+
+    /// Sends `bytes` from connection `id` of the current host to `peer`, counting them in
+    /// the peer's window (or resets the connection instead, when the reset fault strikes).
+    fn tcp_emit_data(&mut self, id: u64, peer: Peer, bytes: Vec<u8>) {
+        let p = self.config().tcp.reset;
+        if self.tcp_chance(p) {
+            let host = self.current_index();
+            if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
+                c.rst_sent = true;
+                c.peer_rst = true;
+                c.out.clear();
+            }
+            self.tcp_emit(peer, id, Segment::Rst);
+            // Perhaps inside a call (`write`): the reset is delivered later.
+            self.tcp_schedule_drain(id);
+            return;
+        }
+        if let Some(p) = self.host_mut(peer.host).tcp.conns.get_mut(&peer.conn) {
+            p.rcv_used += bytes.len();
+        }
+        self.tcp_emit(peer, id, Segment::Data(bytes));
+    }
+
+    /// Sends `segment` from connection `from` of the current host to arrive at `to` one
+    /// latency from now. Segments wait in order in the receiver's `incoming` queue, and
+    /// data sent at one instant to one receiver travels as one segment (as a real stack
+    /// coalesces small writes): an echo of a split read is not split in two again.
+    pub(super) fn tcp_emit(&mut self, to: Peer, from: u64, segment: Segment) {
+        let sender = Peer {
+            host: self.current_index(),
+            conn: from,
+        };
+        let at = self.now_virtual().saturating_add(self.config().tcp.latency);
+        let source = Source::Tcp(TAG_CONN, to.conn);
+        let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
+            // Nobody there: the segment travels alone (data will be answered with RST).
+            self.schedule_io(to.host, at, source, move |sim| {
+                sim.tcp_arrive(to.conn, Some(sender), segment);
+            });
+            return;
+        };
+        if let (Segment::Data(bytes), Some((last, Segment::Data(queued)))) =
+            (&segment, c.incoming.back_mut())
+        {
+            if *last == at {
+                queued.extend_from_slice(bytes);
+                return;
+            }
+        }
+        c.incoming.push_back((at, segment));
+        self.schedule_io(to.host, at, source, move |sim| {
+            let host = sim.current_index();
+            let next = sim
+                .host_mut(host)
+                .tcp
+                .conns
+                .get_mut(&to.conn)
+                .and_then(|c| c.incoming.pop_front());
+            if let Some((_, segment)) = next {
+                sim.tcp_arrive(to.conn, Some(sender), segment);
+            }
+        });
+    }
+
+    /// A segment from `from` arrives at connection `id` of the current host.
+    pub(super) fn tcp_arrive(&mut self, id: u64, from: Option<Peer>, segment: Segment) {
+        let host = self.current_index();
+        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+            // A closed port answers data with RST.
+            if let (Segment::Data(_), Some(from)) = (&segment, from) {
+                self.tcp_emit(from, id, Segment::Rst);
+            }
+            return;
+        };
+        match segment {
+            Segment::Data(bytes) => {
+                if c.phase == Phase::Ending || c.closing {
+                    c.rcv_used = c.rcv_used.saturating_sub(bytes.len());
+                    // An endpoint that is gone resets a peer that still sends; one that is
+                    // flushing its close just discards what it will never read.
+                    if c.phase == Phase::Ending && !c.rst_sent {
+                        c.rst_sent = true;
+                        if let Some(from) = from {
+                            self.tcp_emit(from, id, Segment::Rst);
+                        }
+                    }
+                    return;
+                }
+                c.inbuf.push_vec(bytes);
+            }
+            Segment::Fin => c.peer_fin = true,
+            Segment::Rst if c.phase == Phase::Connecting => {
+                self.tcp_end(id, End::ConnectFailed(ConnectError::Refused));
+                return;
+            }
+            Segment::Rst => {
+                c.peer_rst = true;
+                c.out.clear();
+            }
+        }
+        self.tcp_drain(id);
+    }
+
+    /// Delivers what connection `id` of the current host holds, if it may: data in seeded
+    /// pieces, then the peer's FIN or RST. Stops while reading is paused or closed.
+    pub(super) fn tcp_drain(&mut self, id: u64) {
+        let host = self.current_index();
+        let conn = ConnId::from_raw(id);
+        loop {
+            let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+                return;
+            };
+            if c.phase != Phase::Open || c.protocol.is_none() {
+                return;
+            }
+            if c.closing {
+                if c.peer_rst {
+                    self.tcp_end(id, End::Disconnect(Disconnect::Reset));
+                }
+                return;
+            }
+            if c.reading_paused {
+                return;
+            }
+            if !c.inbuf.is_empty() {
+                // One piece: the bytes and the protocol are taken out while it runs, and
+                // the window opens by the piece's size.
+                let buf = std::mem::take(&mut c.inbuf);
+                let n = self.tcp_piece(buf.len());
+                self.tcp_deliver_piece(host, id, buf, n);
+                continue;
+            }
+            if c.peer_rst {
+                self.tcp_end(id, End::Disconnect(Disconnect::Reset));
+                return;
+            }
+            if !c.peer_fin || c.fin_delivered {
+                return;
+            }
+            c.fin_delivered = true;
+            if c.write == WriteSide::FinSent {
+                self.tcp_end(id, End::Disconnect(Disconnect::Done));
+                return;
+            }
+            let half_close = c.protocol.as_ref().is_some_and(|p| p.accepts_half_close());
+            if half_close {
+                self.record(TraceEvent::Tcp(TcpTrace::ReadClosed { conn }));
+                self.tcp_callback(id, |p, r| p.read_closed(r, conn));
+            } else {
+                // A protocol without half-close is closed: what it wrote is flushed, then
+                // FIN, then `Done`.
+                c.closing = true;
+                if c.write == WriteSide::Open {
+                    c.write = WriteSide::FinPending;
+                }
+                self.tcp_send(id);
+            }
+            return;
+        }
+    }
+
+    /// Delivers the first `n` bytes of `buf` (connection `id`'s waiting bytes, taken out of
+    /// it) to its protocol, and puts the rest back if the connection still reads.
+    fn tcp_deliver_piece(&mut self, host: usize, id: u64, mut buf: ByteQueue, n: usize) {
+        let conn = ConnId::from_raw(id);
+        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+            return;
+        };
+        let Some(mut protocol) = c.protocol.take() else {
+            return;
+        };
+        c.rcv_used = c.rcv_used.saturating_sub(n);
+        let wake = if c.sender_blocked {
+            c.sender_blocked = false;
+            c.peer
+        } else {
+            None
+        };
+        if let Some(sender) = wake {
+            self.tcp_schedule_send(sender);
+        }
+        self.record(TraceEvent::Tcp(TcpTrace::Data { conn, len: n }));
+        protocol.data(self, conn, &buf.as_slice()[..n]);
+        buf.consume(n);
+        if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
+            if c.protocol.is_none() {
+                c.protocol = Some(protocol);
+            }
+            if c.phase == Phase::Open && !buf.is_empty() {
+                buf.push(c.inbuf.as_slice());
+                c.inbuf = buf;
+            }
+        }
+    }
+
+    /// How many of `len` waiting bytes the next read delivers: all of them or, with
+    /// probability `TcpConfig::read_split`, a seeded random prefix of 1 to `len - 1` bytes.
+    /// One draw decides both: its high 53 bits whether, its low 32 bits where.
+    fn tcp_piece(&mut self, len: usize) -> usize {
+        let p = self.config().tcp.read_split;
+        if p <= 0.0 || len < 2 {
+            return len;
+        }
+        let raw = self.draw_u64(crate::rng::Stream::Network);
+        let unit = (raw >> 11) as f64 / (1u64 << 53) as f64;
+        if unit >= p {
+            return len;
+        }
+        let cut = ((raw & 0xffff_ffff) as u128 * (len - 1) as u128) >> 32;
+        1 + cut as usize
+    }
+
+    /// Schedules a send attempt by `sender` (whose receiver's window opened) one latency
+    /// from now.
+    fn tcp_schedule_send(&mut self, sender: Peer) {
+        let at = self.now_virtual().saturating_add(self.config().tcp.latency);
+        self.schedule_io(
+            sender.host,
+            at,
+            Source::Tcp(TAG_CONN, sender.conn),
+            move |sim| {
+                sim.tcp_send(sender.conn);
+            },
+        );
+    }
+
+    /// Schedules a `pause_producing` (true) or `resume_producing` notification now.
+    fn tcp_schedule_notify(&mut self, id: u64, pause: bool) {
+        let host = self.current_index();
+        let at = self.now_virtual();
+        self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
+            let conn = ConnId::from_raw(id);
+            let open = sim
+                .host_ref(host)
+                .tcp
+                .conns
+                .get(&id)
+                .is_some_and(|c| c.phase == Phase::Open);
+            if !open {
+                return;
+            }
+            if pause {
+                sim.record(TraceEvent::Tcp(TcpTrace::PauseProducing { conn }));
+                sim.tcp_callback(id, |p, r| p.pause_producing(r, conn));
+            } else {
+                sim.record(TraceEvent::Tcp(TcpTrace::ResumeProducing { conn }));
+                sim.tcp_callback(id, |p, r| p.resume_producing(r, conn));
+            }
+        });
+    }
+
+    /// Schedules a drain of connection `id` of the current host now (after `resume_reading`).
+    pub(super) fn tcp_schedule_drain(&mut self, id: u64) {
+        let host = self.current_index();
+        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+            return;
+        };
+        if c.drain_scheduled {
+            return;
+        }
+        c.drain_scheduled = true;
+        let at = self.now_virtual();
+        self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
+            if let Some(c) = sim.host_mut(host).tcp.conns.get_mut(&id) {
+                c.drain_scheduled = false;
+            }
+            sim.tcp_drain(id);
+        });
+    }
+
+    /// Decides how connection `id` of the current host ends and schedules its final callback
+    /// now (so it never runs inside a call). The first decision wins.
+    pub(super) fn tcp_end(&mut self, id: u64, end: End) {
+        let host = self.current_index();
+        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
+            return;
+        };
+        if c.end.is_some() {
+            return;
+        }
+        c.end = Some(end);
+        c.phase = Phase::Ending;
+        c.out.clear();
+        c.inbuf.clear();
+        let at = self.now_virtual();
+        self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
+            sim.tcp_finish(id);
+        });
+    }
+
+    /// Removes connection `id` of the current host and delivers its final callback; the
+    /// protocol is dropped afterwards.
+    pub(super) fn tcp_finish(&mut self, id: u64) {
+        let host = self.current_index();
+        let Some(mut c) = self.host_mut(host).tcp.conns.remove(&id) else {
+            return;
+        };
+        if let Some(port) = c.ephemeral {
+            self.host_mut(host).tcp.ports_in_use.remove(&port);
+        }
+        if let Some(t) = c.timeout.take() {
+            let _ = self.cancel(t);
+        }
+        let data_coming = c
+            .incoming
+            .iter()
+            .any(|(_, segment)| matches!(segment, Segment::Data(_)));
+        if data_coming && !c.rst_sent {
+            // Data still on its way to an endpoint that is gone: the peer is reset.
+            if let Some(peer) = c.peer {
+                self.tcp_emit(peer, id, Segment::Rst);
+            }
+        }
+        if c.sender_blocked {
+            // The peer waits for a window that will not open: let it send, to be reset.
+            if let Some(peer) = c.peer {
+                self.tcp_schedule_send(peer);
+            }
+        }
+        let conn = ConnId::from_raw(id);
+        let Some(mut protocol) = c.protocol.take() else {
+            return;
+        };
+        match c.end {
+            Some(End::ConnectFailed(error)) => {
+                self.record(TraceEvent::Tcp(TcpTrace::ConnectFailed { conn, error }));
+                protocol.connect_failed(self, conn, error);
+            }
+            Some(End::Disconnect(reason)) => {
+                self.record(TraceEvent::Tcp(TcpTrace::Disconnected { conn, reason }));
+                protocol.disconnected(self, conn, reason);
+            }
+            None => {}
+        }
+    }
+
+    /// Calls `f` with connection `id`'s protocol (of the current host), taken out of the
+    /// table meanwhile and put back after if the connection still exists.
+    pub(super) fn tcp_callback(
+        &mut self,
+        id: u64,
+        f: impl FnOnce(&mut dyn StreamProtocol, &mut dyn Reactor),
+    ) {
+        let host = self.current_index();
+        let Some(mut protocol) = self
+            .host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&id)
+            .and_then(|c| c.protocol.take())
+        else {
+            return;
+        };
+        f(&mut *protocol, self);
+        if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
+            if c.protocol.is_none() {
+                c.protocol = Some(protocol);
+            }
+        }
+    }
+}
