@@ -6,7 +6,8 @@
 //! keep the order they were scheduled in; among sources, the order is drawn from the seed,
 //! because the contract leaves the order of simultaneously ready events open.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::time::Duration;
 
 use crate::Sim;
@@ -32,46 +33,88 @@ type Key = (Duration, u64);
 /// Deliveries taken out for one step 4: by source, each in order, with their keys.
 type Groups = BTreeMap<Source, VecDeque<(Key, Delivery)>>;
 
-/// One host's scheduled deliveries, by (time, sequence).
+/// A scheduled delivery, ordered by its key alone.
+struct Pending {
+    key: Key,
+    source: Source,
+    deliver: Delivery,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Pending {}
+
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pending {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// One host's scheduled deliveries, by (time, sequence): a min-heap, since a host rarely
+/// has more than a few pending and keys are unique.
 #[derive(Default)]
 pub(crate) struct IoQueue {
-    pending: BTreeMap<Key, (Source, Delivery)>,
+    pending: BinaryHeap<Reverse<Pending>>,
     next_seq: u64,
 }
 
 impl IoQueue {
     /// The time of the earliest delivery.
     pub(crate) fn front(&self) -> Option<Duration> {
-        self.pending.keys().next().map(|&(at, _)| at)
+        self.pending.peek().map(|Reverse(p)| p.key.0)
     }
 
     fn push(&mut self, at: Duration, source: Source, deliver: Delivery) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.pending.insert((at, seq), (source, deliver));
+        self.insert((at, seq), source, deliver);
+    }
+
+    fn insert(&mut self, key: Key, source: Source, deliver: Delivery) {
+        self.pending.push(Reverse(Pending {
+            key,
+            source,
+            deliver,
+        }));
+    }
+
+    /// Takes the earliest delivery if it is due at `now`.
+    fn pop_due(&mut self, now: Duration) -> Option<Pending> {
+        if self.front()? > now {
+            return None;
+        }
+        self.pending.pop().map(|Reverse(p)| p)
     }
 
     /// Takes the delivery due at `now` if it is the only one.
     fn take_single_due(&mut self, now: Duration) -> Option<Delivery> {
-        let mut keys = self.pending.keys();
-        let first = keys.next()?;
-        if first.0 > now || keys.next().is_some_and(|second| second.0 <= now) {
+        let first = self.pop_due(now)?;
+        if self.front().is_some_and(|second| second <= now) {
+            self.pending.push(Reverse(first));
             return None;
         }
-        self.pending.pop_first().map(|(_, (_, deliver))| deliver)
+        Some(first.deliver)
     }
 
     /// Takes every delivery due at `now`, grouped by source, each group in order.
     fn take_due(&mut self, now: Duration) -> (Groups, usize) {
         let mut groups = Groups::new();
         let mut count = 0;
-        while let Some(entry) = self.pending.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let key = *entry.key();
-            let (source, deliver) = entry.remove();
-            groups.entry(source).or_default().push_back((key, deliver));
+        while let Some(p) = self.pop_due(now) {
+            groups
+                .entry(p.source)
+                .or_default()
+                .push_back((p.key, p.deliver));
             count += 1;
         }
         (groups, count)
@@ -82,7 +125,7 @@ impl IoQueue {
     fn put_back(&mut self, groups: Groups) {
         for (source, queue) in groups {
             for (key, deliver) in queue {
-                self.pending.insert(key, (source, deliver));
+                self.insert(key, source, deliver);
             }
         }
     }

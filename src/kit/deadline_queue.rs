@@ -30,6 +30,8 @@ pub struct DeadlineQueue {
     front: VecDeque<Entry>,
     /// `buckets[b]` holds entries whose deadline differs from `last` first in bit `b`.
     buckets: Vec<Vec<Entry>>,
+    /// Bit `b` is set when `buckets[b]` is not empty.
+    occupied: u64,
     /// The last minimum deadline taken from the buckets.
     last: u64,
     /// Entries with a deadline below `last`.
@@ -55,6 +57,7 @@ impl DeadlineQueue {
                     self.buckets.resize_with(64, Vec::new);
                 }
                 self.buckets[b].push(e);
+                self.occupied |= 1 << b;
             }
         }
     }
@@ -85,15 +88,20 @@ impl DeadlineQueue {
 
     /// Moves the lowest non-empty bucket into `front` and lower buckets.
     fn refill(&mut self) {
-        let Some(b) = self.buckets.iter().position(|v| !v.is_empty()) else {
+        if self.occupied == 0 {
             return;
-        };
+        }
+        let b = self.occupied.trailing_zeros() as usize;
+        self.occupied &= !(1 << b);
         let mut items = std::mem::take(&mut self.buckets[b]);
         self.last = items.iter().map(|e| e.deadline).min().unwrap_or(self.last);
         for e in items.drain(..) {
             match bucket_of(e.deadline, self.last) {
                 None => self.front.push_back(e),
-                Some(lower) => self.buckets[lower].push(e),
+                Some(lower) => {
+                    self.buckets[lower].push(e);
+                    self.occupied |= 1 << lower;
+                }
             }
         }
         self.buckets[b] = items;
