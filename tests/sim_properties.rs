@@ -1,5 +1,6 @@
 //! Properties over seeds and fault plans (the `twinreactor_sim::strategy` strategies): a
-//! protocol that retransmits gets through any plan, and a plan replays exactly.
+//! protocol that retransmits gets through any plan, a byte stream arrives intact however its
+//! reads are split, and a plan replays exactly.
 
 use std::cell::RefCell;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -7,7 +8,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use twinreactor::{DatagramProtocol, Reactor, SocketId, TimerId, Udp, UdpOptions};
+use twinreactor::{
+    ConnId, DatagramProtocol, Disconnect, Reactor, SocketId, StreamFactory, StreamProtocol, Tcp,
+    TimerId, Udp, UdpOptions,
+};
 use twinreactor_sim::strategy::{fault_plans, FaultPlan};
 
 const PINGS: u32 = 5;
@@ -90,8 +94,82 @@ fn ping_under(plan: &FaultPlan) -> (Vec<u32>, String) {
     (answered, sim.trace().render())
 }
 
+/// Echoes every byte back.
+struct EchoBytes;
+
+impl StreamProtocol for EchoBytes {
+    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
+        r.write(conn, bytes).expect("open");
+    }
+
+    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+}
+
+struct EchoFactory;
+
+impl StreamFactory for EchoFactory {
+    fn accept(&mut self, _: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
+        Some(Box::new(EchoBytes))
+    }
+}
+
+/// Sends `payload` in pieces and collects the echo; closes once all of it is back.
+struct Sender {
+    payload: Vec<u8>,
+    echoed: Rc<RefCell<Vec<u8>>>,
+}
+
+impl StreamProtocol for Sender {
+    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+        for piece in self.payload.chunks(700) {
+            r.write(conn, piece).expect("open");
+        }
+    }
+
+    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
+        let mut echoed = self.echoed.borrow_mut();
+        echoed.extend_from_slice(bytes);
+        if echoed.len() == self.payload.len() {
+            r.close(conn).expect("open");
+        }
+    }
+
+    fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, _: Disconnect) {
+        r.stop().expect("running");
+    }
+}
+
+/// Echoes `payload` over TCP under `plan`; returns what came back.
+fn echo_under(plan: &FaultPlan, payload: Vec<u8>) -> Vec<u8> {
+    let mut sim = plan.sim();
+    let lo = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0);
+    let listener = sim.listen_tcp(lo, Box::new(EchoFactory)).expect("listen");
+    let at = sim.listener_addr(listener).expect("listening");
+    let echoed = Rc::new(RefCell::new(Vec::new()));
+    let sender = Sender {
+        payload,
+        echoed: echoed.clone(),
+    };
+    sim.connect_tcp(at, Box::new(sender), Duration::from_secs(5))
+        .expect("connect");
+    sim.run().expect("the exchange ends by itself");
+    let echoed = echoed.borrow().clone();
+    echoed
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// However the simulator splits reads (and whatever the latency), a byte stream comes
+    /// back intact and in order.
+    #[test]
+    fn sim_tcp_echo_is_intact_under_any_read_splitting(
+        plan in fault_plans(),
+        payload in prop::collection::vec(any::<u8>(), 1..20_000),
+    ) {
+        prop_assert_eq!(echo_under(&plan, payload.clone()), payload);
+    }
+
 
     /// Under any plan (up to 50% loss, duplication, jitter), retransmission gets every ping
     /// answered, in order, long before the deadline.

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use crate::{Sim, SimConfig, UdpConfig};
+use crate::{Sim, SimConfig, TcpConfig, UdpConfig};
 
 /// Any seed; shrinks toward 0.
 pub fn seeds() -> impl Strategy<Value = u64> {
@@ -56,6 +56,32 @@ pub fn udp_faults(max_loss: f64) -> impl Strategy<Value = UdpConfig> {
         })
 }
 
+/// TCP conditions every correct protocol must live with: latency up to 5 ms, and reads
+/// split at any frequency (0: never, 1: every read). Nothing fails. Shrinks toward zero
+/// latency and unsplit reads.
+pub fn tcp_conditions() -> impl Strategy<Value = TcpConfig> {
+    (micros_below(Duration::from_millis(5)), 0.0..=1.0f64).prop_map(|(latency, read_split)| {
+        TcpConfig {
+            latency,
+            read_split,
+            ..TcpConfig::default()
+        }
+    })
+}
+
+/// [`tcp_conditions`] plus failures: SYN loss (connects time out), refusals and resets,
+/// each with a probability up to `max`. Shrinks toward no failures.
+pub fn tcp_faults(max: f64) -> impl Strategy<Value = TcpConfig> {
+    (tcp_conditions(), 0.0..=max, 0.0..=max, 0.0..=max).prop_map(
+        |(conditions, syn_drop, refuse, reset)| TcpConfig {
+            syn_drop,
+            refuse,
+            reset,
+            ..conditions
+        },
+    )
+}
+
 /// A seed and the network conditions a simulation runs under.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultPlan {
@@ -63,6 +89,8 @@ pub struct FaultPlan {
     pub seed: u64,
     /// UDP latency and faults.
     pub udp: UdpConfig,
+    /// TCP latency, read splitting and faults.
+    pub tcp: TcpConfig,
 }
 
 impl FaultPlan {
@@ -70,6 +98,7 @@ impl FaultPlan {
     pub fn config(&self) -> SimConfig {
         SimConfig {
             udp: self.udp.clone(),
+            tcp: self.tcp.clone(),
             ..SimConfig::exact(self.seed)
         }
     }
@@ -80,7 +109,14 @@ impl FaultPlan {
     }
 }
 
-/// Fault plans with UDP loss up to 50%; shrinks toward seed 0 on a perfect network.
+/// Fault plans a protocol that retransmits and tolerates any read boundaries must survive:
+/// UDP loss up to 50%, duplication and jitter; TCP latency and read splitting (no TCP
+/// failures: combine [`seeds`], [`udp_faults`] and [`tcp_faults`] for those). Shrinks
+/// toward seed 0 on a perfect network.
 pub fn fault_plans() -> impl Strategy<Value = FaultPlan> {
-    (seeds(), udp_faults(0.5)).prop_map(|(seed, udp)| FaultPlan { seed, udp })
+    (seeds(), udp_faults(0.5), tcp_conditions()).prop_map(|(seed, udp, tcp)| FaultPlan {
+        seed,
+        udp,
+        tcp,
+    })
 }
