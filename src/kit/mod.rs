@@ -12,6 +12,7 @@ mod inbox;
 mod lifecycle;
 mod ops;
 mod run;
+mod stream;
 mod timers;
 
 use std::sync::Arc;
@@ -22,6 +23,10 @@ pub use inbox::Inbox;
 pub use lifecycle::Lifecycle;
 
 pub use run::{begin_run, end_run, iterate, poison, run_ended, wake_hint, WakeHint};
+pub use stream::{
+    cancelled_connect, deliver_end, producer_notice, AbortAction, ByteQueue, CloseAction, End,
+    PeerFinAction, StreamCall, StreamState, WriteSide,
+};
 pub use timers::{PassMark, TimerQueue};
 
 use crate::{Reactor, TraceEvent};

@@ -4,9 +4,8 @@ use std::net::SocketAddr;
 
 use mio::net::{TcpListener, TcpStream};
 use mio::Token;
-use twinreactor::{ConnectError, Disconnect, StreamFactory, StreamProtocol, TimerId};
-
-use super::bytes::ByteQueue;
+use twinreactor::kit::StreamState;
+use twinreactor::{StreamFactory, StreamProtocol, TimerId};
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,26 +16,6 @@ pub(super) enum Phase {
     Open,
     /// Its final callback is deferred; the entry goes when that runs.
     Ending,
-}
-
-/// The write direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum WriteSide {
-    /// Writes are accepted.
-    Open,
-    /// `close` or `shutdown_write`: `shutdown(Write)` once the buffer is sent.
-    FinPending,
-    /// `shutdown(Write)` was done.
-    FinSent,
-}
-
-/// How a connection's life ends, once decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum End {
-    /// `disconnected(reason)`.
-    Disconnect(Disconnect),
-    /// `connect_failed(error)`.
-    ConnectFailed(ConnectError),
 }
 
 /// One connection.
@@ -50,20 +29,11 @@ pub(super) struct Conn {
     pub(super) peer_addr: SocketAddr,
     /// The connect timeout's timer, while connecting.
     pub(super) timeout: Option<TimerId>,
-    /// Written and not yet accepted by the kernel.
-    pub(super) out: ByteQueue,
-    pub(super) write: WriteSide,
-    /// `close()` was called (or the peer's FIN closed a protocol without half-close): no
-    /// more reads, and `Done` once everything is sent and `shutdown(Write)` done.
-    pub(super) closing: bool,
-    pub(super) reading_paused: bool,
-    pub(super) producer_paused: bool,
-    /// The peer's FIN was delivered (as `read_closed`, or by closing).
-    pub(super) fin_delivered: bool,
+    /// The write buffer (what the kernel has not taken), write side, closing, pauses and
+    /// end (the contract's rules; FIN is `shutdown(Write)`).
+    pub(super) state: StreamState,
     /// A deferred read pass is queued.
     pub(super) read_deferred: bool,
-    /// The final callback, once decided.
-    pub(super) end: Option<End>,
 }
 
 impl Conn {
@@ -82,20 +52,9 @@ impl Conn {
             local,
             peer_addr,
             timeout: None,
-            out: ByteQueue::default(),
-            write: WriteSide::Open,
-            closing: false,
-            reading_paused: false,
-            producer_paused: false,
-            fin_delivered: false,
+            state: StreamState::default(),
             read_deferred: false,
-            end: None,
         }
-    }
-
-    /// Whether the protocol may still write: open, and neither closing nor shut down.
-    pub(super) fn writable(&self) -> bool {
-        self.phase == Phase::Open && !self.closing && self.write == WriteSide::Open
     }
 }
 

@@ -7,13 +7,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use mio::net::TcpStream;
-use twinreactor::kit::Driver;
+use twinreactor::kit::{cancelled_connect, Driver, End};
 use twinreactor::trace::TcpTrace;
-use twinreactor::{
-    ConnId, ConnectError, Reactor, StreamProtocol, TcpError, TimerState, TraceEvent,
-};
+use twinreactor::{ConnId, ConnectError, Reactor, StreamProtocol, TcpError, TraceEvent};
 
-use super::conn::{Conn, End, Phase};
+use super::conn::{Conn, Phase};
 use super::listen::register;
 use super::SourceKey;
 use crate::sources::{Ready, Source};
@@ -85,19 +83,11 @@ impl RealReactor {
             .conns
             .get_mut(&conn.raw())
             .ok_or(TcpError::UnknownConnection(conn))?;
-        if c.phase != Phase::Connecting || c.end.is_some() {
+        if c.phase != Phase::Connecting || c.state.ended() {
             return Err(TcpError::NotConnecting(conn));
         }
         let timer = c.timeout.take();
-        let timed_out = timer.is_some_and(|t| self.timer_state(t) == Ok(TimerState::Fired));
-        if let Some(t) = timer.filter(|_| !timed_out) {
-            let _ = self.cancel(t);
-        }
-        let error = if timed_out {
-            ConnectError::TimedOut
-        } else {
-            ConnectError::Cancelled
-        };
+        let error = cancelled_connect(self, timer);
         self.tcp_end(conn.raw(), End::ConnectFailed(error));
         Ok(())
     }
@@ -110,7 +100,7 @@ impl RealReactor {
         let Some(c) = self.tcp.conns.get(&id) else {
             return;
         };
-        if c.end.is_some() {
+        if c.state.ended() {
             return;
         }
         let Some((stream, _)) = &c.socket else {

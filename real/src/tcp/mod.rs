@@ -10,7 +10,6 @@
 //! already waiting. Writes go straight to the kernel while nothing is buffered; what it does
 //! not take is buffered and sent on the next writable edge.
 
-mod bytes;
 mod conn;
 mod connect;
 mod listen;
@@ -20,11 +19,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::{
-    ConnId, ConnectError, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError,
-};
+use twinreactor::kit::{AbortAction, CloseAction, End};
+use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
 
-use conn::{Conn, End, Listener, Phase, WriteSide};
+use conn::{Conn, Listener, Phase};
 
 use crate::sources::Ready;
 use crate::RealReactor;
@@ -113,12 +111,7 @@ pub(crate) fn close_all(r: &mut RealReactor) {
             let Some(c) = r.tcp.conns.get_mut(&id) else {
                 continue;
             };
-            let end = match (c.end, c.phase) {
-                (Some(end), _) => end,
-                (None, Phase::Connecting) => End::ConnectFailed(ConnectError::Cancelled),
-                (None, _) => End::Disconnect(Disconnect::Shutdown),
-            };
-            c.end = Some(end);
+            c.state.shutdown_end(c.phase == Phase::Connecting);
             c.phase = Phase::Ending;
             r.tcp_finish(id);
         }
@@ -191,53 +184,35 @@ impl Tcp for RealReactor {
     }
 
     fn close(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.phase == Phase::Ending || c.closing {
-            return Ok(());
+        match self.tcp_established(conn)?.state.close() {
+            CloseAction::Nothing => {}
+            CloseAction::FlushThenFin => self.tcp_send(conn.raw()),
+            CloseAction::EndDone => self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Done)),
         }
-        c.closing = true;
-        match c.write {
-            WriteSide::Open => c.write = WriteSide::FinPending,
-            WriteSide::FinPending => {}
-            WriteSide::FinSent => {
-                self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Done));
-                return Ok(());
-            }
-        }
-        self.tcp_send(conn.raw());
         Ok(())
     }
 
     fn abort(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.phase == Phase::Ending || c.closing {
-            return Ok(());
+        if self.tcp_established(conn)?.state.abort() == AbortAction::Reset {
+            self.tcp_abort(conn.raw());
         }
-        self.tcp_abort(conn.raw());
         Ok(())
     }
 
     fn shutdown_write(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.phase == Phase::Ending || c.closing {
-            return Err(TcpError::Closed(conn));
-        }
-        if c.write == WriteSide::Open {
-            c.write = WriteSide::FinPending;
+        if self.tcp_established(conn)?.state.shutdown_write(conn)? {
             self.tcp_send(conn.raw());
         }
         Ok(())
     }
 
     fn pause_reading(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        self.tcp_established(conn)?.reading_paused = true;
+        self.tcp_established(conn)?.state.reading_paused = true;
         Ok(())
     }
 
     fn resume_reading(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.reading_paused {
-            c.reading_paused = false;
+        if self.tcp_established(conn)?.state.resume_reading() {
             self.tcp_defer_read(conn.raw());
         }
         Ok(())
@@ -252,6 +227,6 @@ impl Tcp for RealReactor {
     }
 
     fn buffered(&self, conn: ConnId) -> Result<usize, TcpError> {
-        self.tcp_conn_ref(conn).map(|c| c.out.len())
+        self.tcp_conn_ref(conn).map(|c| c.state.out.len())
     }
 }

@@ -5,12 +5,11 @@ use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use twinreactor::kit::Driver;
-use twinreactor::tcp::{HIGH_WATER, LOW_WATER};
+use twinreactor::kit::{deliver_end, producer_notice, Driver, End, PeerFinAction};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent};
 
-use super::conn::{End, Phase, WriteSide};
+use super::conn::Phase;
 use super::READS_PER_PASS;
 use crate::RealReactor;
 
@@ -36,9 +35,7 @@ impl RealReactor {
             .ok_or(TcpError::UnknownConnection(conn))?;
         match c.phase {
             Phase::Connecting => return Err(TcpError::NotConnected(conn)),
-            Phase::Ending => return Err(TcpError::Closed(conn)),
-            Phase::Open if !c.writable() => return Err(TcpError::Closed(conn)),
-            Phase::Open => {}
+            Phase::Open | Phase::Ending => c.state.check_write(conn)?,
         }
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total == 0 {
@@ -46,7 +43,7 @@ impl RealReactor {
         }
         let mut sent = 0;
         let mut failed = None;
-        if c.out.is_empty() {
+        if c.state.out.is_empty() {
             if let Some((stream, _)) = &mut c.socket {
                 let result = match bufs {
                     [one] => stream.write(one),
@@ -69,17 +66,8 @@ impl RealReactor {
             self.tcp_end(id, End::Disconnect(disconnect(kind)));
             return Ok(());
         }
-        let mut skip = sent;
-        for b in bufs {
-            if skip >= b.len() {
-                skip -= b.len();
-                continue;
-            }
-            c.out.push(&b[skip..]);
-            skip = 0;
-        }
-        if c.out.len() > HIGH_WATER && !c.producer_paused {
-            c.producer_paused = true;
+        c.state.buffer(bufs, sent);
+        if c.state.pause_producing_due() {
             self.tcp_defer_notify(id, true);
         }
         Ok(())
@@ -98,9 +86,9 @@ impl RealReactor {
             return;
         };
         let mut failed = None;
-        while !c.out.is_empty() {
-            match stream.write(c.out.as_slice()) {
-                Ok(n) => c.out.consume(n),
+        while !c.state.out.is_empty() {
+            match stream.write(c.state.out.as_slice()) {
+                Ok(n) => c.state.out.consume(n),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) => {
@@ -113,16 +101,13 @@ impl RealReactor {
             self.tcp_end(id, End::Disconnect(disconnect(kind)));
             return;
         }
-        if c.producer_paused && c.out.len() <= LOW_WATER {
-            c.producer_paused = false;
+        if c.state.resume_producing_due() {
             self.tcp_defer_notify(id, false);
         }
         let Some(c) = self.tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.out.is_empty() && c.write == WriteSide::FinPending {
-            c.write = WriteSide::FinSent;
-            let done = c.closing || c.fin_delivered;
+        if let Some(done) = c.state.fin_due() {
             let shut = c.socket.as_ref().map(|(s, _)| s.shutdown(Shutdown::Write));
             match shut {
                 Some(Err(e)) if e.kind() != ErrorKind::NotConnected => {
@@ -143,10 +128,11 @@ impl RealReactor {
             let Some(c) = self.tcp.conns.get_mut(&id) else {
                 return;
             };
-            if c.phase != Phase::Open || c.closing || c.reading_paused || c.protocol.is_none() {
+            let st = &c.state;
+            if c.phase != Phase::Open || st.closing || st.reading_paused || c.protocol.is_none() {
                 return;
             }
-            if c.fin_delivered {
+            if st.fin_delivered {
                 return;
             }
             let Some((stream, _)) = &mut c.socket else {
@@ -212,21 +198,14 @@ impl RealReactor {
         let Some(c) = self.tcp.conns.get_mut(&id) else {
             return;
         };
-        c.fin_delivered = true;
-        if c.write == WriteSide::FinSent {
-            self.tcp_end(id, End::Disconnect(Disconnect::Done));
-            return;
-        }
         let half_close = c.protocol.as_ref().is_some_and(|p| p.accepts_half_close());
-        if half_close {
-            self.record(TraceEvent::Tcp(TcpTrace::ReadClosed { conn }));
-            self.tcp_callback(id, |p, r| p.read_closed(r, conn));
-        } else {
-            c.closing = true;
-            if c.write == WriteSide::Open {
-                c.write = WriteSide::FinPending;
+        match c.state.peer_fin(half_close) {
+            PeerFinAction::EndDone => self.tcp_end(id, End::Disconnect(Disconnect::Done)),
+            PeerFinAction::ReadClosed => {
+                self.record(TraceEvent::Tcp(TcpTrace::ReadClosed { conn }));
+                self.tcp_callback(id, |p, r| p.read_closed(r, conn));
             }
-            self.tcp_send(id);
+            PeerFinAction::FlushThenFin => self.tcp_send(id),
         }
     }
 
@@ -237,20 +216,16 @@ impl RealReactor {
             if r.tcp.conns.get(&id).map(|c| c.phase) != Some(Phase::Open) {
                 return;
             }
-            if pause {
-                r.record(TraceEvent::Tcp(TcpTrace::PauseProducing { conn }));
-                r.tcp_callback(id, |p, r| p.pause_producing(r, conn));
-            } else {
-                r.record(TraceEvent::Tcp(TcpTrace::ResumeProducing { conn }));
-                r.tcp_callback(id, |p, r| p.resume_producing(r, conn));
-            }
+            let (event, call) = producer_notice(conn, pause);
+            r.record(event);
+            r.tcp_callback(id, |p, r| call(p, r, conn));
         });
     }
 
-    /// `abort`: RST now (`SO_LINGER` 0, then the socket is closed), `Aborted` later.
+    /// `abort` (the buffer already discarded): RST now (`SO_LINGER` 0, then the socket is
+    /// closed), `Aborted` later.
     pub(super) fn tcp_abort(&mut self, id: u64) {
         if let Some(c) = self.tcp.conns.get_mut(&id) {
-            c.out.clear();
             if let Some((mut stream, token)) = c.socket.take() {
                 let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
                 let _ = self.poller.registry().deregister(&mut stream);
@@ -266,12 +241,10 @@ impl RealReactor {
         let Some(c) = self.tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.end.is_some() {
+        if !c.state.decide_end(end) {
             return;
         }
-        c.end = Some(end);
         c.phase = Phase::Ending;
-        c.out.clear();
         self.defer(move |r| r.tcp_finish(id));
     }
 
@@ -285,7 +258,7 @@ impl RealReactor {
             let _ = self.cancel(t);
         }
         if let Some((mut stream, token)) = c.socket.take() {
-            if c.end == Some(End::Disconnect(Disconnect::Done)) {
+            if c.state.end == Some(End::Disconnect(Disconnect::Done)) {
                 // Unread bytes at close make the kernel send RST instead of FIN: discard
                 // what already came (bounded), so a clean close stays clean.
                 let mut sink = [0u8; 4096];
@@ -299,20 +272,8 @@ impl RealReactor {
             let _ = self.poller.registry().deregister(&mut stream);
             self.sources.remove(token);
         }
-        let conn = ConnId::from_raw(id);
-        let Some(mut protocol) = c.protocol.take() else {
-            return;
-        };
-        match c.end {
-            Some(End::ConnectFailed(error)) => {
-                self.record(TraceEvent::Tcp(TcpTrace::ConnectFailed { conn, error }));
-                protocol.connect_failed(self, conn, error);
-            }
-            Some(End::Disconnect(reason)) => {
-                self.record(TraceEvent::Tcp(TcpTrace::Disconnected { conn, reason }));
-                protocol.disconnected(self, conn, reason);
-            }
-            None => {}
+        if let Some(protocol) = c.protocol.take() {
+            deliver_end(self, ConnId::from_raw(id), protocol, c.state.end);
         }
     }
 

@@ -4,9 +4,9 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::{ConnectError, Disconnect, StreamFactory, StreamProtocol, TimerId};
+use twinreactor::kit::{ByteQueue, StreamState};
+use twinreactor::{StreamFactory, StreamProtocol, TimerId};
 
-use super::bytes::ByteQueue;
 use super::Segment;
 
 /// The other end of a connection: a host and the raw id of the connection there.
@@ -32,26 +32,6 @@ pub(super) enum Phase {
     Ending,
 }
 
-/// The write direction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum WriteSide {
-    /// Writes are accepted.
-    Open,
-    /// `close` or `shutdown_write`: FIN goes once the buffer is sent.
-    FinPending,
-    /// FIN was sent.
-    FinSent,
-}
-
-/// How a connection's life ends, once decided.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum End {
-    /// `disconnected(reason)`.
-    Disconnect(Disconnect),
-    /// `connect_failed(error)`.
-    ConnectFailed(ConnectError),
-}
-
 /// One endpoint of a simulated connection.
 pub(super) struct Conn {
     /// Taken out while one of its callbacks runs.
@@ -65,8 +45,8 @@ pub(super) struct Conn {
     pub(super) ephemeral: Option<u16>,
     /// The connect timeout's timer, while connecting.
     pub(super) timeout: Option<TimerId>,
-    /// Written and not yet sent.
-    pub(super) out: ByteQueue,
+    /// The write buffer, write side, closing, pauses and end (the contract's rules).
+    pub(super) state: StreamState,
     /// Segments on their way here, with their arrival times (each has a delivery
     /// scheduled that takes it from the front).
     pub(super) incoming: VecDeque<(Duration, Segment)>,
@@ -77,24 +57,14 @@ pub(super) struct Conn {
     pub(super) rcv_used: usize,
     /// The peer has bytes waiting for this endpoint's window to open.
     pub(super) sender_blocked: bool,
-    pub(super) write: WriteSide,
-    /// `close()` was called (or the peer's FIN closed a protocol without half-close): no
-    /// more reads, and `Done` once FIN is sent.
-    pub(super) closing: bool,
-    pub(super) reading_paused: bool,
-    pub(super) producer_paused: bool,
     /// The peer's FIN arrived (delivered after the data before it).
     pub(super) peer_fin: bool,
-    /// The peer's FIN was delivered (as `read_closed`, or by closing).
-    pub(super) fin_delivered: bool,
     /// The peer reset the connection (delivered after the data before it).
     pub(super) peer_rst: bool,
     /// This side sent RST (so it never answers the peer with another).
     pub(super) rst_sent: bool,
     /// A drain delivery is scheduled.
     pub(super) drain_scheduled: bool,
-    /// The final callback, once decided.
-    pub(super) end: Option<End>,
 }
 
 impl Conn {
@@ -108,27 +78,16 @@ impl Conn {
             peer: None,
             ephemeral: None,
             timeout: None,
-            out: ByteQueue::default(),
+            state: StreamState::default(),
             incoming: VecDeque::new(),
             inbuf: ByteQueue::default(),
             rcv_used: 0,
             sender_blocked: false,
-            write: WriteSide::Open,
-            closing: false,
-            reading_paused: false,
-            producer_paused: false,
             peer_fin: false,
-            fin_delivered: false,
             peer_rst: false,
             rst_sent: false,
             drain_scheduled: false,
-            end: None,
         }
-    }
-
-    /// Whether the protocol may still write: open, and neither closing nor shut down.
-    pub(super) fn writable(&self) -> bool {
-        self.phase == Phase::Open && !self.closing && self.write == WriteSide::Open
     }
 }
 

@@ -9,13 +9,11 @@ use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use twinreactor::kit::Driver;
+use twinreactor::kit::{cancelled_connect, Driver, End};
 use twinreactor::trace::TcpTrace;
-use twinreactor::{
-    ConnId, ConnectError, ListenerId, Reactor, StreamProtocol, TcpError, TimerState, TraceEvent,
-};
+use twinreactor::{ConnId, ListenerId, Reactor, StreamProtocol, TcpError, TraceEvent};
 
-use super::conn::{Conn, End, Peer, Phase};
+use super::conn::{Conn, Peer, Phase};
 use super::{Segment, TAG_CONN, TAG_SYN};
 use crate::io::Source;
 use crate::net::host_ip;
@@ -105,18 +103,7 @@ impl Sim {
             return Err(TcpError::NotConnecting(conn));
         }
         let timer = c.timeout.take();
-        let timed_out = match timer {
-            Some(t) => self.timer_state(t) == Ok(TimerState::Fired),
-            None => false,
-        };
-        if let Some(t) = timer.filter(|_| !timed_out) {
-            let _ = self.cancel(t);
-        }
-        let error = if timed_out {
-            ConnectError::TimedOut
-        } else {
-            ConnectError::Cancelled
-        };
+        let error = cancelled_connect(self, timer);
         self.tcp_end(conn.raw(), End::ConnectFailed(error));
         Ok(())
     }

@@ -12,7 +12,6 @@
 //! from `Stream::Network`, faults (SYN drops, refusals, resets) from `Stream::Faults`, and
 //! only when their probability is above zero.
 
-mod bytes;
 mod conn;
 mod connect;
 mod listen;
@@ -22,11 +21,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::{
-    ConnId, ConnectError, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError,
-};
+use twinreactor::kit::{AbortAction, CloseAction, End, WriteSide};
+use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
 
-use conn::{Conn, End, Listener, Phase, WriteSide};
+use conn::{Conn, Listener, Phase};
 
 use crate::rng::Stream;
 use crate::Sim;
@@ -132,13 +130,9 @@ pub(crate) fn close_all(sim: &mut Sim) {
             let Some(c) = sim.host_mut(host).tcp.conns.get_mut(&id) else {
                 continue;
             };
-            let end = match (c.end, c.phase) {
-                (Some(end), _) => end,
-                (None, Phase::Connecting) => End::ConnectFailed(ConnectError::Cancelled),
-                (None, _) => End::Disconnect(Disconnect::Shutdown),
-            };
-            c.end = Some(end);
-            let fin = c.phase != Phase::Connecting && c.write != WriteSide::FinSent && !c.rst_sent;
+            c.state.shutdown_end(c.phase == Phase::Connecting);
+            let fin =
+                c.phase != Phase::Connecting && c.state.write != WriteSide::FinSent && !c.rst_sent;
             let peer = c.peer.filter(|_| fin);
             let accepting = matches!(c.phase, Phase::Accepting { .. });
             c.phase = Phase::Ending;
@@ -234,26 +228,17 @@ impl Tcp for Sim {
     }
 
     fn close(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.phase == Phase::Ending || c.closing {
-            return Ok(());
+        match self.tcp_established(conn)?.state.close() {
+            CloseAction::Nothing => {}
+            CloseAction::FlushThenFin => self.tcp_send(conn.raw()),
+            CloseAction::EndDone => self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Done)),
         }
-        c.closing = true;
-        match c.write {
-            WriteSide::Open => c.write = WriteSide::FinPending,
-            WriteSide::FinPending => {}
-            WriteSide::FinSent => {
-                self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Done));
-                return Ok(());
-            }
-        }
-        self.tcp_send(conn.raw());
         Ok(())
     }
 
     fn abort(&mut self, conn: ConnId) -> Result<(), TcpError> {
         let c = self.tcp_established(conn)?;
-        if c.phase == Phase::Ending || c.closing {
+        if c.state.abort() == AbortAction::Nothing {
             return Ok(());
         }
         let peer = c.peer.filter(|_| !c.rst_sent);
@@ -266,26 +251,19 @@ impl Tcp for Sim {
     }
 
     fn shutdown_write(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.phase == Phase::Ending || c.closing {
-            return Err(TcpError::Closed(conn));
-        }
-        if c.write == WriteSide::Open {
-            c.write = WriteSide::FinPending;
+        if self.tcp_established(conn)?.state.shutdown_write(conn)? {
             self.tcp_send(conn.raw());
         }
         Ok(())
     }
 
     fn pause_reading(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        self.tcp_established(conn)?.reading_paused = true;
+        self.tcp_established(conn)?.state.reading_paused = true;
         Ok(())
     }
 
     fn resume_reading(&mut self, conn: ConnId) -> Result<(), TcpError> {
-        let c = self.tcp_established(conn)?;
-        if c.reading_paused {
-            c.reading_paused = false;
+        if self.tcp_established(conn)?.state.resume_reading() {
             self.tcp_schedule_drain(conn.raw());
         }
         Ok(())
@@ -300,6 +278,6 @@ impl Tcp for Sim {
     }
 
     fn buffered(&self, conn: ConnId) -> Result<usize, TcpError> {
-        self.tcp_conn_ref(conn).map(|c| c.out.len())
+        self.tcp_conn_ref(conn).map(|c| c.state.out.len())
     }
 }

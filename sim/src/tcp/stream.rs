@@ -7,15 +7,13 @@
 //! `buffered()` counts and what the high-water mark applies to. Window updates take no
 //! virtual time; a blocked sender resumes sending one latency after the window opens.
 
-use twinreactor::kit::Driver;
-use twinreactor::tcp::{HIGH_WATER, LOW_WATER};
+use twinreactor::kit::{deliver_end, producer_notice, ByteQueue, Driver, End, PeerFinAction};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{
     ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent,
 };
 
-use super::bytes::ByteQueue;
-use super::conn::{End, Peer, Phase, WriteSide};
+use super::conn::{Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};
 use crate::io::Source;
 use crate::Sim;
@@ -35,16 +33,14 @@ impl Sim {
             Phase::Connecting | Phase::Accepting { .. } => {
                 return Err(TcpError::NotConnected(conn))
             }
-            Phase::Ending => return Err(TcpError::Closed(conn)),
-            Phase::Open if !c.writable() => return Err(TcpError::Closed(conn)),
-            Phase::Open => {}
+            Phase::Open | Phase::Ending => c.state.check_write(conn)?,
         }
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total == 0 {
             return Ok(());
         }
         // The common case: nothing waits and the window has room, so the bytes go at once.
-        if let ([bytes], true, Some(peer)) = (bufs, c.out.is_empty(), c.peer) {
+        if let ([bytes], true, Some(peer)) = (bufs, c.state.out.is_empty(), c.peer) {
             if bytes.len() <= MAX_SEGMENT && bytes.len() <= self.tcp_window_room(peer) {
                 self.tcp_emit_data(id, peer, bytes.to_vec());
                 return Ok(());
@@ -56,9 +52,7 @@ impl Sim {
             .conns
             .get_mut(&id)
             .ok_or(TcpError::UnknownConnection(conn))?;
-        for b in bufs {
-            c.out.push(b);
-        }
+        c.state.buffer(bufs, 0);
         self.tcp_send(id);
         let c = self
             .host_mut(host)
@@ -66,8 +60,7 @@ impl Sim {
             .conns
             .get_mut(&id)
             .ok_or(TcpError::UnknownConnection(conn))?;
-        if c.out.len() > HIGH_WATER && !c.producer_paused {
-            c.producer_paused = true;
+        if c.state.pause_producing_due() {
             self.tcp_schedule_notify(id, true);
         }
         Ok(())
@@ -94,7 +87,7 @@ impl Sim {
             let Some(peer) = c.peer else {
                 return;
             };
-            if c.phase != Phase::Open || c.out.is_empty() {
+            if c.phase != Phase::Open || c.state.out.is_empty() {
                 break;
             }
             let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
@@ -107,23 +100,25 @@ impl Sim {
             let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
                 return;
             };
-            let n = room.min(c.out.len());
-            let segment = c.out.take_front(n);
+            let n = room.min(c.state.out.len());
+            let segment = c.state.out.take_front(n);
             self.tcp_emit_data(id, peer, segment);
         }
         let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.producer_paused && c.out.len() <= LOW_WATER {
-            c.producer_paused = false;
+        if c.state.resume_producing_due() {
             self.tcp_schedule_notify(id, false);
         }
         let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.phase == Phase::Open && c.out.is_empty() && c.write == WriteSide::FinPending {
-            c.write = WriteSide::FinSent;
-            let done = c.closing || c.fin_delivered;
+        let fin = if c.phase == Phase::Open {
+            c.state.fin_due()
+        } else {
+            None
+        };
+        if let Some(done) = fin {
             if let Some(peer) = c.peer {
                 self.tcp_emit(peer, id, Segment::Fin);
             }
@@ -142,7 +137,7 @@ impl Sim {
             if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
                 c.rst_sent = true;
                 c.peer_rst = true;
-                c.out.clear();
+                c.state.out.clear();
             }
             self.tcp_emit(peer, id, Segment::Rst);
             // Perhaps inside a call (`write`): the reset is delivered later.
@@ -208,7 +203,7 @@ impl Sim {
         };
         match segment {
             Segment::Data(bytes) => {
-                if c.phase == Phase::Ending || c.closing {
+                if c.phase == Phase::Ending || c.state.closing {
                     c.rcv_used = c.rcv_used.saturating_sub(bytes.len());
                     // An endpoint that is gone resets a peer that still sends; one that is
                     // flushing its close just discards what it will never read.
@@ -229,7 +224,7 @@ impl Sim {
             }
             Segment::Rst => {
                 c.peer_rst = true;
-                c.out.clear();
+                c.state.out.clear();
             }
         }
         self.tcp_drain(id);
@@ -247,13 +242,13 @@ impl Sim {
             if c.phase != Phase::Open || c.protocol.is_none() {
                 return;
             }
-            if c.closing {
+            if c.state.closing {
                 if c.peer_rst {
                     self.tcp_end(id, End::Disconnect(Disconnect::Reset));
                 }
                 return;
             }
-            if c.reading_paused {
+            if c.state.reading_paused {
                 return;
             }
             if !c.inbuf.is_empty() {
@@ -268,26 +263,19 @@ impl Sim {
                 self.tcp_end(id, End::Disconnect(Disconnect::Reset));
                 return;
             }
-            if !c.peer_fin || c.fin_delivered {
-                return;
-            }
-            c.fin_delivered = true;
-            if c.write == WriteSide::FinSent {
-                self.tcp_end(id, End::Disconnect(Disconnect::Done));
+            if !c.peer_fin || c.state.fin_delivered {
                 return;
             }
             let half_close = c.protocol.as_ref().is_some_and(|p| p.accepts_half_close());
-            if half_close {
-                self.record(TraceEvent::Tcp(TcpTrace::ReadClosed { conn }));
-                self.tcp_callback(id, |p, r| p.read_closed(r, conn));
-            } else {
+            match c.state.peer_fin(half_close) {
+                PeerFinAction::EndDone => self.tcp_end(id, End::Disconnect(Disconnect::Done)),
+                PeerFinAction::ReadClosed => {
+                    self.record(TraceEvent::Tcp(TcpTrace::ReadClosed { conn }));
+                    self.tcp_callback(id, |p, r| p.read_closed(r, conn));
+                }
                 // A protocol without half-close is closed: what it wrote is flushed, then
                 // FIN, then `Done`.
-                c.closing = true;
-                if c.write == WriteSide::Open {
-                    c.write = WriteSide::FinPending;
-                }
-                self.tcp_send(id);
+                PeerFinAction::FlushThenFin => self.tcp_send(id),
             }
             return;
         }
@@ -373,13 +361,9 @@ impl Sim {
             if !open {
                 return;
             }
-            if pause {
-                sim.record(TraceEvent::Tcp(TcpTrace::PauseProducing { conn }));
-                sim.tcp_callback(id, |p, r| p.pause_producing(r, conn));
-            } else {
-                sim.record(TraceEvent::Tcp(TcpTrace::ResumeProducing { conn }));
-                sim.tcp_callback(id, |p, r| p.resume_producing(r, conn));
-            }
+            let (event, call) = producer_notice(conn, pause);
+            sim.record(event);
+            sim.tcp_callback(id, |p, r| call(p, r, conn));
         });
     }
 
@@ -409,12 +393,10 @@ impl Sim {
         let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.end.is_some() {
+        if !c.state.decide_end(end) {
             return;
         }
-        c.end = Some(end);
         c.phase = Phase::Ending;
-        c.out.clear();
         c.inbuf.clear();
         let at = self.now_virtual();
         self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
@@ -451,20 +433,8 @@ impl Sim {
                 self.tcp_schedule_send(peer);
             }
         }
-        let conn = ConnId::from_raw(id);
-        let Some(mut protocol) = c.protocol.take() else {
-            return;
-        };
-        match c.end {
-            Some(End::ConnectFailed(error)) => {
-                self.record(TraceEvent::Tcp(TcpTrace::ConnectFailed { conn, error }));
-                protocol.connect_failed(self, conn, error);
-            }
-            Some(End::Disconnect(reason)) => {
-                self.record(TraceEvent::Tcp(TcpTrace::Disconnected { conn, reason }));
-                protocol.disconnected(self, conn, reason);
-            }
-            None => {}
+        if let Some(protocol) = c.protocol.take() {
+            deliver_end(self, ConnId::from_raw(id), protocol, c.state.end);
         }
     }
 
