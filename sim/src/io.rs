@@ -151,6 +151,9 @@ impl Sim {
     pub(crate) fn deliver_io(&mut self) {
         let host = self.current_index();
         let now = self.now_virtual();
+        if self.host_ref(host).io.front().is_none_or(|at| at > now) {
+            return;
+        }
         if let Some(deliver) = self.host_mut(host).io.take_single_due(now) {
             // The same draw as the general path makes for one delivery, so that traces
             // do not depend on which path ran.
