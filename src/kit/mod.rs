@@ -5,6 +5,7 @@
 //! they live here once. The simulator and the real reactor each add only what differs: how
 //! time passes and how I/O becomes ready. Protocol code never needs this module.
 
+mod datagram;
 mod deadline_queue;
 mod events;
 mod firing;
@@ -17,6 +18,7 @@ mod timers;
 
 use std::sync::Arc;
 
+pub use datagram::{check_size, DatagramState};
 pub use events::{Events, Firing, Role, Stage};
 pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
 pub use inbox::Inbox;

@@ -33,11 +33,10 @@ pub(crate) fn started(r: &mut RealReactor, id: u64) {
     let Some(s) = r.udp.sockets.get_mut(&id) else {
         return;
     };
-    if s.started {
+    if !s.state.start() {
         return;
     }
-    s.started = true;
-    let addr = s.local;
+    let addr = s.state.local;
     let socket = SocketId::from_raw(id);
     call(r, id, UdpTrace::Started { socket, addr }, |p, r, s| {
         p.started(r, s)
@@ -58,7 +57,7 @@ pub(crate) fn datagram(r: &mut RealReactor, id: u64, data: &[u8], from: SocketAd
 /// A refusal on a connected socket, unless it was closed since.
 pub(crate) fn refused(r: &mut RealReactor, id: u64) {
     match r.udp.sockets.get(&id) {
-        Some(s) if s.io.is_some() && s.peer.is_some() => {}
+        Some(s) if s.io.is_some() && s.state.peer.is_some() => {}
         _ => return,
     }
     let socket = SocketId::from_raw(id);

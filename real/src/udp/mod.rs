@@ -21,12 +21,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use mio::Interest;
 use socket2::SockAddr;
-use twinreactor::udp::{check_destination, is_broadcast, MAX_DATAGRAM};
+use twinreactor::kit::DatagramState;
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
 
 use crate::sources::{Ready, Source};
 use crate::RealReactor;
-use socket::RealSocket;
+use socket::{io_error, RealSocket};
 
 /// What a UDP socket token stands for: the socket's raw id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +67,7 @@ fn release(r: &mut RealReactor, id: u64) {
     let Some(mut io) = s.io.take() else {
         return;
     };
-    s.groups.clear();
+    s.state.groups.clear();
     let token = s.token;
     // Deregistering a socket that is about to be closed cannot usefully fail.
     let _ = r.poller.registry().deregister(&mut io);
@@ -101,13 +101,17 @@ impl RealReactor {
     }
 
     /// The open IPv4 socket `socket` (for multicast).
-    fn udp_v4(&mut self, socket: SocketId) -> Result<&mut RealSocket, UdpError> {
+    fn udp_v4(&self, socket: SocketId) -> Result<&RealSocket, UdpError> {
+        let s = self.udp_open(socket)?;
+        s.state.check_ipv4(socket)?;
+        Ok(s)
+    }
+
+    /// The open IPv4 socket `socket` (for multicast), to change.
+    fn udp_v4_mut(&mut self, socket: SocketId) -> Result<&mut RealSocket, UdpError> {
         let s = self.udp_open_mut(socket)?;
-        if s.local.is_ipv4() {
-            Ok(s)
-        } else {
-            Err(UdpError::NotIpv4(socket))
-        }
+        s.state.check_ipv4(socket)?;
+        Ok(s)
     }
 
     /// Sends the concatenation of `bufs` as one datagram from `socket` to `to`.
@@ -118,14 +122,7 @@ impl RealReactor {
         to: SocketAddr,
     ) -> Result<(), UdpError> {
         let s = self.udp_open(socket)?;
-        let len = bufs.iter().map(|b| b.len()).sum();
-        if len > MAX_DATAGRAM {
-            return Err(UdpError::MessageTooLarge(len));
-        }
-        let to = check_destination(s.local, to)?;
-        if is_broadcast(to.ip()) && !s.broadcast {
-            return Err(UdpError::BroadcastNotPermitted(to));
-        }
+        let to = s.state.check_send(bufs.iter().map(|b| b.len()).sum(), to)?;
         let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
         let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
         let addr = SockAddr::from(to);
@@ -164,7 +161,7 @@ impl Udp for RealReactor {
         options: UdpOptions,
     ) -> Result<SocketId, UdpError> {
         let mut io = socket::open(addr, options).map_err(|e| socket::bind_error(&e, addr))?;
-        let local = io.local_addr().map_err(|e| UdpError::Io(e.kind()))?;
+        let local = io.local_addr().map_err(io_error)?;
         let id = self.udp.next_id;
         let token = self.sources.insert(Source::Udp(SourceKey(id)));
         if let Err(e) = self
@@ -173,7 +170,7 @@ impl Udp for RealReactor {
             .register(&mut io, token, Interest::READABLE)
         {
             self.sources.remove(token);
-            return Err(UdpError::Io(e.kind()));
+            return Err(io_error(e));
         }
         self.udp.next_id += 1;
         self.udp.sockets.insert(
@@ -182,13 +179,7 @@ impl Udp for RealReactor {
                 io: Some(io),
                 token,
                 protocol: Some(protocol),
-                started: false,
-                local,
-                broadcast: options.broadcast,
-                peer: None,
-                groups: Vec::new(),
-                multicast_loop: true,
-                multicast_if: Ipv4Addr::UNSPECIFIED,
+                state: DatagramState::new(local, options.broadcast),
             },
         );
         self.defer(move |r| deliver::started(r, id));
@@ -196,7 +187,7 @@ impl Udp for RealReactor {
     }
 
     fn udp_local_addr(&self, socket: SocketId) -> Result<SocketAddr, UdpError> {
-        Ok(self.udp_open(socket)?.local)
+        Ok(self.udp_open(socket)?.state.local)
     }
 
     fn send_to(&mut self, socket: SocketId, data: &[u8], to: SocketAddr) -> Result<(), UdpError> {
@@ -214,24 +205,20 @@ impl Udp for RealReactor {
 
     fn connect_udp(&mut self, socket: SocketId, peer: SocketAddr) -> Result<(), UdpError> {
         let s = self.udp_open_mut(socket)?;
-        if s.peer.is_some() {
-            return Err(UdpError::AlreadyConnected(socket));
-        }
-        let peer = check_destination(s.local, peer)?;
+        let peer = s.state.check_connect(socket, peer)?;
         let io = s.io.as_ref().ok_or(UdpError::UnknownSocket(socket))?;
         io.connect(peer).map_err(|e| match e.kind() {
             ErrorKind::InvalidInput | ErrorKind::AddrNotAvailable => UdpError::BadDestination(peer),
             kind => UdpError::Io(kind),
         })?;
         // Connecting fixes the local address too, where it was the wildcard.
-        s.local = io.local_addr().map_err(|e| UdpError::Io(e.kind()))?;
-        s.peer = Some(peer);
+        s.state.local = io.local_addr().map_err(io_error)?;
+        s.state.peer = Some(peer);
         Ok(())
     }
 
     fn send(&mut self, socket: SocketId, data: &[u8]) -> Result<(), UdpError> {
-        let peer = self.udp_open(socket)?.peer;
-        let peer = peer.ok_or(UdpError::NotConnected(socket))?;
+        let peer = self.udp_open(socket)?.state.connected_peer(socket)?;
         self.udp_send(socket, &[data], peer)
     }
 
@@ -255,17 +242,14 @@ impl Udp for RealReactor {
         group: Ipv4Addr,
         interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        let s = self.udp_v4(socket)?;
-        if !group.is_multicast() {
-            return Err(UdpError::NotMulticast(group.into()));
-        }
-        if s.groups.contains(&(group, interface)) {
-            return Err(UdpError::AlreadyMember(socket, group.into()));
-        }
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.join_multicast_v4(&group, &interface)
-            .map_err(|e| interface_error(&e, interface))?;
-        s.groups.push((group, interface));
+        let s = self.udp_open_mut(socket)?;
+        s.state.check_group(socket, group)?;
+        s.state.check_join(socket, group, interface)?;
+        s.apply(socket, |sock| {
+            sock.join_multicast_v4(&group, &interface)
+                .map_err(|e| interface_error(&e, interface))
+        })?
+        .joined(group, interface);
         Ok(())
     }
 
@@ -275,55 +259,44 @@ impl Udp for RealReactor {
         group: Ipv4Addr,
         interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        let s = self.udp_v4(socket)?;
-        if !group.is_multicast() {
-            return Err(UdpError::NotMulticast(group.into()));
-        }
-        let Some(at) = s.groups.iter().position(|&m| m == (group, interface)) else {
-            return Err(UdpError::NotMember(socket, group.into()));
-        };
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.leave_multicast_v4(&group, &interface)
-            .map_err(|e| interface_error(&e, interface))?;
-        s.groups.remove(at);
+        let s = self.udp_open_mut(socket)?;
+        s.state.check_group(socket, group)?;
+        let at = s.state.check_leave(socket, group, interface)?;
+        s.apply(socket, |sock| {
+            sock.leave_multicast_v4(&group, &interface)
+                .map_err(|e| interface_error(&e, interface))
+        })?
+        .left(at);
         Ok(())
     }
 
     fn set_multicast_loop(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
-        let s = self.udp_v4(socket)?;
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.set_multicast_loop_v4(on)
-            .map_err(|e| UdpError::Io(e.kind()))?;
-        s.multicast_loop = on;
+        self.udp_v4_mut(socket)?
+            .apply(socket, |sock| {
+                sock.set_multicast_loop_v4(on).map_err(io_error)
+            })?
+            .multicast_loop = on;
         Ok(())
     }
 
     fn multicast_loop(&self, socket: SocketId) -> Result<bool, UdpError> {
-        let s = self.udp_open(socket)?;
-        if !s.local.is_ipv4() {
-            return Err(UdpError::NotIpv4(socket));
-        }
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.multicast_loop_v4().map_err(|e| UdpError::Io(e.kind()))
+        self.udp_v4(socket)?
+            .read(socket, |sock| sock.multicast_loop_v4())
     }
 
     fn set_multicast_ttl(&mut self, socket: SocketId, ttl: u32) -> Result<(), UdpError> {
-        let s = self.udp_v4(socket)?;
-        if ttl > 255 {
-            return Err(UdpError::InvalidTtl(ttl));
-        }
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.set_multicast_ttl_v4(ttl)
-            .map_err(|e| UdpError::Io(e.kind()))
+        let s = self.udp_open_mut(socket)?;
+        s.state.check_ttl(socket, ttl)?;
+        s.apply(socket, |sock| {
+            sock.set_multicast_ttl_v4(ttl).map_err(io_error)
+        })?
+        .multicast_ttl = ttl;
+        Ok(())
     }
 
     fn multicast_ttl(&self, socket: SocketId) -> Result<u32, UdpError> {
-        let s = self.udp_open(socket)?;
-        if !s.local.is_ipv4() {
-            return Err(UdpError::NotIpv4(socket));
-        }
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.multicast_ttl_v4().map_err(|e| UdpError::Io(e.kind()))
+        self.udp_v4(socket)?
+            .read(socket, |sock| sock.multicast_ttl_v4())
     }
 
     fn set_multicast_interface(
@@ -331,19 +304,19 @@ impl Udp for RealReactor {
         socket: SocketId,
         interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        let s = self.udp_v4(socket)?;
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.set_multicast_if_v4(&interface)
-            .map_err(|e| interface_error(&e, interface))?;
-        s.multicast_if = interface;
+        self.udp_v4_mut(socket)?
+            .apply(socket, |sock| {
+                sock.set_multicast_if_v4(&interface)
+                    .map_err(|e| interface_error(&e, interface))
+            })?
+            .multicast_if = interface;
         Ok(())
     }
 
     fn set_broadcast(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
-        let s = self.udp_open_mut(socket)?;
-        let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        sock.set_broadcast(on).map_err(|e| UdpError::Io(e.kind()))?;
-        s.broadcast = on;
+        self.udp_open_mut(socket)?
+            .apply(socket, |sock| sock.set_broadcast(on).map_err(io_error))?
+            .broadcast = on;
         Ok(())
     }
 }

@@ -65,13 +65,13 @@ fn accepts(r: &RealReactor, id: u64, from: SocketAddr) -> bool {
     let Some(s) = r.udp.sockets.get(&id) else {
         return false;
     };
-    if s.peer.is_some_and(|peer| peer != from) {
+    if !s.state.takes_from(&from) {
         return false;
     }
     !(s.is_member()
         && r.udp.sockets.values().any(|sender| {
             sender.io.is_some()
-                && !sender.multicast_loop
+                && !sender.state.multicast_loop
                 && sender.loopback_group_source() == Some(from)
         }))
 }

@@ -2,11 +2,12 @@
 //! and what the reactor tracks itself (peer, groups, the loopback setting it emulates).
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 
 use mio::Token;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
-use twinreactor::{DatagramProtocol, UdpError, UdpOptions};
+use twinreactor::kit::DatagramState;
+use twinreactor::{DatagramProtocol, SocketId, UdpError, UdpOptions};
 
 /// A socket of the reactor. It stays in the table after `close_udp` (with `io` gone, so
 /// its port is free at once) until its `stopped` has been delivered.
@@ -17,20 +18,11 @@ pub(crate) struct RealSocket {
     pub(crate) token: Token,
     /// The protocol; `None` while one of its callbacks runs.
     pub(crate) protocol: Option<Box<dyn DatagramProtocol>>,
-    /// Whether `started` has been delivered.
-    pub(crate) started: bool,
-    /// The bound address, as the system reported it (refreshed by `connect_udp`).
-    pub(crate) local: SocketAddr,
-    /// Broadcast permission (mirrors `SO_BROADCAST`).
-    pub(crate) broadcast: bool,
-    /// The fixed peer, after `connect_udp`.
-    pub(crate) peer: Option<SocketAddr>,
-    /// Joined groups, as (group, interface).
-    pub(crate) groups: Vec<(Ipv4Addr, Ipv4Addr)>,
-    /// Mirrors `IP_MULTICAST_LOOP`, for the emulation on the loopback interface.
-    pub(crate) multicast_loop: bool,
-    /// Mirrors `IP_MULTICAST_IF` (unspecified: the system's choice).
-    pub(crate) multicast_if: Ipv4Addr,
+    /// The rules both reactors share. `local` is the address the system reported
+    /// (refreshed by `connect_udp`); `broadcast`, `multicast_loop` (for the emulation on
+    /// the loopback interface), `multicast_ttl` and `multicast_if` mirror the system's
+    /// options, which the getters read from the system itself.
+    pub(crate) state: DatagramState,
 }
 
 impl RealSocket {
@@ -39,10 +31,30 @@ impl RealSocket {
         self.io.as_ref().map(SockRef::from)
     }
 
+    /// Asks the system through `os` (an option, a membership); once it agreed, the state to
+    /// record the change in.
+    pub(crate) fn apply(
+        &mut self,
+        socket: SocketId,
+        os: impl FnOnce(SockRef<'_>) -> Result<(), UdpError>,
+    ) -> Result<&mut DatagramState, UdpError> {
+        os(self.sock().ok_or(UdpError::UnknownSocket(socket))?)?;
+        Ok(&mut self.state)
+    }
+
+    /// Reads an option from the system through `os`.
+    pub(crate) fn read<T>(
+        &self,
+        socket: SocketId,
+        os: impl FnOnce(SockRef<'_>) -> io::Result<T>,
+    ) -> Result<T, UdpError> {
+        os(self.sock().ok_or(UdpError::UnknownSocket(socket))?).map_err(io_error)
+    }
+
     /// Whether group datagrams can reach this socket (it joined a group, or is bound to
     /// one).
     pub(crate) fn is_member(&self) -> bool {
-        !self.groups.is_empty() || self.local.ip().is_multicast()
+        !self.state.groups.is_empty() || self.state.local.ip().is_multicast()
     }
 
     /// The source address of the group datagrams this socket sends *if* they leave by the
@@ -50,14 +62,9 @@ impl RealSocket {
     /// goes out by lo and comes back in by lo as any received one): the reactor then drops
     /// them itself at its own member sockets. `None` when they leave by another interface.
     pub(crate) fn loopback_group_source(&self) -> Option<SocketAddr> {
-        let local = self.local.ip();
-        let ip: IpAddr = if !local.is_unspecified() && !local.is_multicast() {
-            local
-        } else {
-            self.multicast_if.into()
-        };
+        let ip = self.state.group_source_ip();
         ip.is_loopback()
-            .then_some(SocketAddr::new(ip, self.local.port()))
+            .then_some(SocketAddr::new(ip, self.state.local.port()))
     }
 }
 
@@ -86,4 +93,9 @@ pub(crate) fn bind_error(e: &io::Error, addr: SocketAddr) -> UdpError {
         io::ErrorKind::AddrNotAvailable => UdpError::AddrNotAvailable(addr),
         kind => UdpError::Io(kind),
     }
+}
+
+/// The typed error for another failure of the system.
+pub(crate) fn io_error(e: io::Error) -> UdpError {
+    UdpError::Io(e.kind())
 }

@@ -46,11 +46,10 @@ pub(crate) fn started(sim: &mut Sim, id: u64) {
     let Some(s) = sim.host_mut(host).udp.get_mut(id) else {
         return;
     };
-    if s.started {
+    if !s.state.start() {
         return;
     }
-    s.started = true;
-    let addr = s.local;
+    let addr = s.state.local;
     let socket = SocketId::from_raw(id);
     call(sim, id, UdpTrace::Started { socket, addr }, |p, r, s| {
         p.started(r, s)
@@ -66,7 +65,7 @@ pub(crate) fn datagram(sim: &mut Sim, id: u64, data: &[u8], from: SocketAddr) {
         .host_mut(host)
         .udp
         .get_mut(id)
-        .filter(|s| s.open && s.peer.is_none_or(|peer| peer == from))
+        .filter(|s| s.open && s.state.takes_from(&from))
         .and_then(|s| s.protocol.take())
     else {
         return;

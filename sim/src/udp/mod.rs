@@ -18,7 +18,6 @@ mod table;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use twinreactor::udp::check_destination;
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
 
 pub use faults::UdpConfig;
@@ -47,14 +46,18 @@ pub(crate) fn close_all(sim: &mut Sim) {
 
 impl Sim {
     /// The current host's open socket `socket`, checked to be IPv4 (for multicast).
+    fn udp_v4(&self, socket: SocketId) -> Result<&SimSocket, UdpError> {
+        let s = self.host_ref(self.current_index()).udp.open(socket)?;
+        s.state.check_ipv4(socket)?;
+        Ok(s)
+    }
+
+    /// The current host's open socket `socket`, checked to be IPv4, to change.
     fn udp_v4_mut(&mut self, socket: SocketId) -> Result<&mut SimSocket, UdpError> {
         let host = self.current_index();
         let s = self.host_mut(host).udp.open_mut(socket)?;
-        if s.local.is_ipv4() {
-            Ok(s)
-        } else {
-            Err(UdpError::NotIpv4(socket))
-        }
+        s.state.check_ipv4(socket)?;
+        Ok(s)
     }
 
     /// Checks a multicast interface: unspecified, or an address of the current host.
@@ -74,10 +77,12 @@ impl Sim {
         group: Ipv4Addr,
         interface: Ipv4Addr,
     ) -> Result<&mut SimSocket, UdpError> {
-        self.udp_v4_mut(socket)?;
-        if !group.is_multicast() {
-            return Err(UdpError::NotMulticast(group.into()));
-        }
+        let host = self.current_index();
+        self.host_ref(host)
+            .udp
+            .open(socket)?
+            .state
+            .check_group(socket, group)?;
         self.udp_check_interface(interface)?;
         self.udp_v4_mut(socket)
     }
@@ -107,7 +112,7 @@ impl Udp for Sim {
 
     fn udp_local_addr(&self, socket: SocketId) -> Result<SocketAddr, UdpError> {
         let host = self.current_index();
-        Ok(self.host_ref(host).udp.open(socket)?.local)
+        Ok(self.host_ref(host).udp.open(socket)?.state.local)
     }
 
     fn send_to(&mut self, socket: SocketId, data: &[u8], to: SocketAddr) -> Result<(), UdpError> {
@@ -125,11 +130,8 @@ impl Udp for Sim {
 
     fn connect_udp(&mut self, socket: SocketId, peer: SocketAddr) -> Result<(), UdpError> {
         let host = self.current_index();
-        let s = self.host_mut(host).udp.open_mut(socket)?;
-        if s.peer.is_some() {
-            return Err(UdpError::AlreadyConnected(socket));
-        }
-        let peer = check_destination(s.local, peer)?;
+        let s = &mut self.host_mut(host).udp.open_mut(socket)?.state;
+        let peer = s.check_connect(socket, peer)?;
         if s.local.ip().is_unspecified() && !peer.ip().is_multicast() {
             // As the operating system does, connecting fixes the local address too.
             s.local
@@ -141,8 +143,12 @@ impl Udp for Sim {
 
     fn send(&mut self, socket: SocketId, data: &[u8]) -> Result<(), UdpError> {
         let host = self.current_index();
-        let peer = self.host_ref(host).udp.open(socket)?.peer;
-        let peer = peer.ok_or(UdpError::NotConnected(socket))?;
+        let peer = self
+            .host_ref(host)
+            .udp
+            .open(socket)?
+            .state
+            .connected_peer(socket)?;
         self.udp_send(socket, data, peer)
     }
 
@@ -171,11 +177,9 @@ impl Udp for Sim {
         group: Ipv4Addr,
         interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        let s = self.udp_membership(socket, group, interface)?;
-        if s.groups.contains(&(group, interface)) {
-            return Err(UdpError::AlreadyMember(socket, group.into()));
-        }
-        s.groups.push((group, interface));
+        let s = &mut self.udp_membership(socket, group, interface)?.state;
+        s.check_join(socket, group, interface)?;
+        s.joined(group, interface);
         Ok(())
     }
 
@@ -185,43 +189,30 @@ impl Udp for Sim {
         group: Ipv4Addr,
         interface: Ipv4Addr,
     ) -> Result<(), UdpError> {
-        let s = self.udp_membership(socket, group, interface)?;
-        let before = s.groups.len();
-        s.groups.retain(|&m| m != (group, interface));
-        if s.groups.len() == before {
-            return Err(UdpError::NotMember(socket, group.into()));
-        }
+        let s = &mut self.udp_membership(socket, group, interface)?.state;
+        let at = s.check_leave(socket, group, interface)?;
+        s.left(at);
         Ok(())
     }
 
     fn set_multicast_loop(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
-        self.udp_v4_mut(socket)?.multicast_loop = on;
+        self.udp_v4_mut(socket)?.state.multicast_loop = on;
         Ok(())
     }
 
     fn multicast_loop(&self, socket: SocketId) -> Result<bool, UdpError> {
-        let s = self.host_ref(self.current_index()).udp.open(socket)?;
-        if !s.local.is_ipv4() {
-            return Err(UdpError::NotIpv4(socket));
-        }
-        Ok(s.multicast_loop)
+        Ok(self.udp_v4(socket)?.state.multicast_loop)
     }
 
     fn set_multicast_ttl(&mut self, socket: SocketId, ttl: u32) -> Result<(), UdpError> {
-        let s = self.udp_v4_mut(socket)?;
-        if ttl > 255 {
-            return Err(UdpError::InvalidTtl(ttl));
-        }
+        let s = &mut self.udp_v4_mut(socket)?.state;
+        s.check_ttl(socket, ttl)?;
         s.multicast_ttl = ttl;
         Ok(())
     }
 
     fn multicast_ttl(&self, socket: SocketId) -> Result<u32, UdpError> {
-        let s = self.host_ref(self.current_index()).udp.open(socket)?;
-        if !s.local.is_ipv4() {
-            return Err(UdpError::NotIpv4(socket));
-        }
-        Ok(s.multicast_ttl)
+        Ok(self.udp_v4(socket)?.state.multicast_ttl)
     }
 
     fn set_multicast_interface(
@@ -231,13 +222,13 @@ impl Udp for Sim {
     ) -> Result<(), UdpError> {
         self.udp_v4_mut(socket)?;
         self.udp_check_interface(interface)?;
-        self.udp_v4_mut(socket)?.multicast_if = interface;
+        self.udp_v4_mut(socket)?.state.multicast_if = interface;
         Ok(())
     }
 
     fn set_broadcast(&mut self, socket: SocketId, on: bool) -> Result<(), UdpError> {
         let host = self.current_index();
-        self.host_mut(host).udp.open_mut(socket)?.options.broadcast = on;
+        self.host_mut(host).udp.open_mut(socket)?.state.broadcast = on;
         Ok(())
     }
 }

@@ -4,7 +4,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 
-use twinreactor::udp::{check_destination, is_broadcast, MAX_DATAGRAM};
+use twinreactor::kit::{check_size, DatagramState};
+use twinreactor::udp::{check_destination, is_broadcast};
 use twinreactor::{SocketId, UdpError};
 
 use super::deliver;
@@ -29,14 +30,12 @@ pub(crate) fn unicast_source(host: usize, local: IpAddr, to: IpAddr) -> IpAddr {
 
 /// The source IP of a group or broadcast datagram: the bound address if it is a unicast
 /// one, else the outgoing multicast interface if set, else the host's network address.
-fn group_source(host: usize, socket: &SimSocket) -> IpAddr {
-    let local = socket.local.ip();
-    if !local.is_unspecified() && !local.is_multicast() {
-        local
-    } else if !socket.multicast_if.is_unspecified() {
-        socket.multicast_if.into()
-    } else {
+fn group_source(host: usize, socket: &DatagramState) -> IpAddr {
+    let ip = socket.group_source_ip();
+    if ip.is_unspecified() {
         host_ip(host)
+    } else {
+        ip
     }
 }
 
@@ -59,17 +58,15 @@ impl Sim {
         to: SocketAddr,
     ) -> Result<(), UdpError> {
         let host = self.current_index();
-        let s = self.host_ref(host).udp.open(socket)?;
-        if data.len() > MAX_DATAGRAM {
-            return Err(UdpError::MessageTooLarge(data.len()));
-        }
+        let s = &self.host_ref(host).udp.open(socket)?.state;
+        // `DatagramState::check_send`'s checks, in its order, split so that the broadcast
+        // check runs on the broadcast route only: this is the simulator's busiest path.
+        check_size(data.len())?;
         let to = check_destination(s.local, to)?;
         let route = match to.ip() {
             IpAddr::V4(ip) if ip.is_multicast() => Route::Group(ip),
             ip if is_broadcast(ip) => {
-                if !s.options.broadcast {
-                    return Err(UdpError::BroadcastNotPermitted(to));
-                }
+                s.check_broadcast(to)?;
                 Route::Broadcast
             }
             _ => Route::Unicast,

@@ -2,31 +2,20 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use twinreactor::kit::DatagramState;
 use twinreactor::{DatagramProtocol, UdpOptions};
 
 /// A bound socket. It stays in its host's table after `close_udp` (no longer `open`) until
 /// its `stopped` has been delivered.
 pub(crate) struct SimSocket {
-    /// The bound address (port resolved; the IP may be narrowed by `connect_udp`).
-    pub(crate) local: SocketAddr,
-    /// Reuse and broadcast options given at bind.
+    /// Address, peer, groups and multicast options: the rules both reactors share.
+    pub(crate) state: DatagramState,
+    /// Reuse options given at bind (broadcast permission is in `state`).
     pub(crate) options: UdpOptions,
-    /// The fixed peer, after `connect_udp`.
-    pub(crate) peer: Option<SocketAddr>,
     /// False once `close_udp` was called.
     pub(crate) open: bool,
-    /// Whether `started` has been delivered.
-    pub(crate) started: bool,
     /// The protocol; `None` while one of its callbacks runs.
     pub(crate) protocol: Option<Box<dyn DatagramProtocol>>,
-    /// Joined groups, as (group, interface), in the order joined.
-    pub(crate) groups: Vec<(Ipv4Addr, Ipv4Addr)>,
-    /// Whether group datagrams it sends are delivered on its own host.
-    pub(crate) multicast_loop: bool,
-    /// Time-to-live of group datagrams: 0 keeps them on this host.
-    pub(crate) multicast_ttl: u32,
-    /// The outgoing interface of group datagrams (unspecified: the host's network address).
-    pub(crate) multicast_if: Ipv4Addr,
 }
 
 impl SimSocket {
@@ -37,16 +26,10 @@ impl SimSocket {
         protocol: Box<dyn DatagramProtocol>,
     ) -> Self {
         Self {
-            local,
+            state: DatagramState::new(local, options.broadcast),
             options,
-            peer: None,
             open: true,
-            started: false,
             protocol: Some(protocol),
-            groups: Vec::new(),
-            multicast_loop: true,
-            multicast_ttl: 1,
-            multicast_if: Ipv4Addr::UNSPECIFIED,
         }
     }
 
@@ -54,16 +37,17 @@ impl SimSocket {
     /// matches (higher is better; `None`: not at all). Connected sockets take only their
     /// peer's datagrams and beat unconnected ones; an exact address beats a wildcard.
     pub(crate) fn unicast_score(&self, to: SocketAddr, from: SocketAddr) -> Option<u8> {
-        if !self.open || self.local.port() != to.port() || !same_family(self.local.ip(), to.ip()) {
+        let local = &self.state.local;
+        if !self.open || local.port() != to.port() || !same_family(local.ip(), to.ip()) {
             return None;
         }
         let mut score = 0;
-        if self.local.ip() == to.ip() {
+        if local.ip() == to.ip() {
             score += 1;
-        } else if !self.local.ip().is_unspecified() {
+        } else if !local.ip().is_unspecified() {
             return None;
         }
-        match self.peer {
+        match self.state.peer {
             Some(peer) if peer == from => score += 2,
             Some(_) => return None,
             None => {}
@@ -75,19 +59,19 @@ impl SimSocket {
     /// bound to that port on the wildcard address or on the group itself.
     pub(crate) fn takes_group(&self, group: Ipv4Addr, port: u16, from: SocketAddr) -> bool {
         self.open
-            && self.local.port() == port
-            && matches!(self.local.ip(), IpAddr::V4(ip) if ip.is_unspecified() || ip == group)
-            && self.groups.iter().any(|&(g, _)| g == group)
-            && self.peer.is_none_or(|peer| peer == from)
+            && self.state.local.port() == port
+            && matches!(self.state.local.ip(), IpAddr::V4(ip) if ip.is_unspecified() || ip == group)
+            && self.state.in_group(group)
+            && self.state.takes_from(&from)
     }
 
     /// Whether a broadcast datagram for `port` reaches this socket (bound to the IPv4
     /// wildcard or the broadcast address).
     pub(crate) fn takes_broadcast(&self, port: u16, from: SocketAddr) -> bool {
         self.open
-            && self.local.port() == port
-            && matches!(self.local.ip(), IpAddr::V4(ip) if ip.is_unspecified() || ip.is_broadcast())
-            && self.peer.is_none_or(|peer| peer == from)
+            && self.state.local.port() == port
+            && matches!(self.state.local.ip(), IpAddr::V4(ip) if ip.is_unspecified() || ip.is_broadcast())
+            && self.state.takes_from(&from)
     }
 }
 

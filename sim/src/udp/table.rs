@@ -101,7 +101,7 @@ impl HostUdp {
     /// allow address reuse, nor both port reuse.
     fn conflicts(&self, addr: SocketAddr, options: UdpOptions) -> bool {
         self.on_port(addr.port()).any(|s| {
-            let (a, b) = (s.local.ip(), addr.ip());
+            let (a, b) = (s.state.local.ip(), addr.ip());
             let overlap = same_family(a, b) && (a == b || a.is_unspecified() || b.is_unspecified());
             let shared = (s.options.reuse_address && options.reuse_address)
                 || (s.options.reuse_port && options.reuse_port);
@@ -163,8 +163,8 @@ impl HostUdp {
             return;
         }
         s.open = false;
-        s.groups.clear();
-        let port = s.local.port();
+        s.state.groups.clear();
+        let port = s.state.local.port();
         if let Some(ids) = self.by_port.get_mut(&port) {
             ids.retain(|&other| other != id);
             if ids.is_empty() {
