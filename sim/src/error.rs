@@ -4,12 +4,16 @@ use twinreactor::LifecycleError;
 
 use crate::HostId;
 
-/// Errors of [`Sim`](crate::Sim) controls (stepping, hosts).
+/// Errors of [`Sim`](crate::Sim) controls (stepping, hosts, partitions).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SimError {
     /// This simulation has no such host.
     #[error("host {0} is not part of this simulation")]
     UnknownHost(HostId),
+    /// A partition (or heal) named one host twice: a host's traffic to itself (loopback,
+    /// or its own address) is never partitioned.
+    #[error("host {0} cannot be partitioned from itself")]
+    SameHost(HostId),
     /// The host's lifecycle refused, or the run hit the time limit.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),

@@ -19,6 +19,7 @@ mod host;
 mod io;
 mod net;
 mod panic;
+mod partition;
 mod process;
 mod rng;
 mod sim;

@@ -8,6 +8,7 @@ use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
 
 use crate::host::Host;
 use crate::panic::replay_message;
+use crate::partition::Partitions;
 use crate::rng::{SimRng, Stream};
 use crate::{process, tcp, udp, HostId, SimConfig, SimError, TraceHandle};
 
@@ -65,6 +66,8 @@ pub struct Sim {
     due: Vec<usize>,
     /// Hosts whose next work is at the earliest future time (filled by `next`).
     soonest: Vec<usize>,
+    /// The directions of traffic blocked by partitions.
+    pub(crate) partitions: Partitions,
 }
 
 impl Sim {
@@ -85,6 +88,7 @@ impl Sim {
             trace: TraceHandle::default(),
             due: Vec::new(),
             soonest: Vec::new(),
+            partitions: Partitions::default(),
         }
     }
 

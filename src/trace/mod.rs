@@ -78,6 +78,16 @@ pub enum TraceEvent {
     Udp(UdpTrace),
     /// A child-process event.
     Process(ProcessTrace),
+    /// The simulator blocked (`blocked`) or healed one direction of traffic between two
+    /// hosts, by their numbers.
+    Partition {
+        /// The sending host.
+        from: u32,
+        /// The receiving host.
+        to: u32,
+        /// True when the direction became blocked, false when it healed.
+        blocked: bool,
+    },
 }
 
 impl fmt::Display for TraceEvent {
@@ -105,6 +115,10 @@ impl fmt::Display for TraceEvent {
             TraceEvent::Tcp(e) => write!(f, "tcp {e}"),
             TraceEvent::Udp(e) => write!(f, "udp {e}"),
             TraceEvent::Process(e) => write!(f, "process {e}"),
+            TraceEvent::Partition { from, to, blocked } => {
+                let state = if *blocked { "blocked" } else { "healed" };
+                write!(f, "partition h{from}->h{to} {state}")
+            }
         }
     }
 }

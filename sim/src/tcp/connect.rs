@@ -14,6 +14,7 @@ use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ListenerId, Reactor, StreamProtocol, TcpError, TraceEvent};
 
 use super::conn::{Conn, Peer, Phase};
+use super::hold::NO_OWNER;
 use super::{Segment, TAG_CONN, TAG_SYN};
 use crate::io::Source;
 use crate::net::host_ip;
@@ -80,11 +81,23 @@ impl Sim {
         }
         // An address no host has swallows the SYN: the connect times out.
         if let Some(server) = self.route(host, to_ip) {
-            let at = self.now_virtual().saturating_add(self.config().tcp.latency);
             let client = Peer { host, conn: id };
-            let key = (host as u64) << 40 | id;
-            self.schedule_io(server, at, Source::Tcp(TAG_SYN, key), move |sim| {
-                sim.tcp_syn_arrives(local, to, client);
+            self.tcp_transmit(host, server, id, move |sim| {
+                // A SYN held by a partition is not sent once its connect has ended.
+                let connecting = sim
+                    .host_ref(host)
+                    .tcp
+                    .conns
+                    .get(&id)
+                    .is_some_and(|c| c.phase == Phase::Connecting);
+                if !connecting {
+                    return;
+                }
+                let at = sim.now_virtual().saturating_add(sim.config().tcp.latency);
+                let key = (host as u64) << 40 | id;
+                sim.schedule_io(server, at, Source::Tcp(TAG_SYN, key), move |sim| {
+                    sim.tcp_syn_arrives(local, to, client);
+                });
             });
         }
         Ok(cid)
@@ -112,20 +125,16 @@ impl Sim {
     /// endpoint that waits for the client's ACK.
     fn tcp_syn_arrives(&mut self, from: SocketAddr, to: SocketAddr, client: Peer) {
         let host = self.current_index();
-        let at = self.now_virtual().saturating_add(self.config().tcp.latency);
         let listener = self.host_ref(host).tcp.listener_for(to);
         let p = self.config().tcp.refuse;
         let listener = match listener {
             Some(l) if !self.tcp_chance(p) => l,
             _ => {
-                self.schedule_io(
-                    client.host,
-                    at,
-                    Source::Tcp(TAG_CONN, client.conn),
-                    move |sim| {
+                self.tcp_transmit(host, client.host, NO_OWNER, move |sim| {
+                    sim.tcp_segment_to(client, move |sim| {
                         sim.tcp_arrive(client.conn, None, Segment::Rst);
-                    },
-                );
+                    });
+                });
                 return;
             }
         };
@@ -136,21 +145,24 @@ impl Sim {
         conn.peer = Some(client);
         tcp.conns.insert(id, conn);
         let server = Peer { host, conn: id };
-        self.schedule_io(
-            client.host,
-            at,
-            Source::Tcp(TAG_CONN, client.conn),
-            move |sim| {
+        self.tcp_transmit(host, client.host, id, move |sim| {
+            sim.tcp_segment_to(client, move |sim| {
                 sim.tcp_syn_ack(client.conn, server);
-            },
-        );
+            });
+        });
+    }
+
+    /// Schedules the arrival of a handshake segment at endpoint `to` one latency from now:
+    /// `arrive` runs there, in order with the endpoint's other deliveries.
+    fn tcp_segment_to(&mut self, to: Peer, arrive: impl FnOnce(&mut Sim) + 'static) {
+        let at = self.now_virtual().saturating_add(self.config().tcp.latency);
+        self.schedule_io(to.host, at, Source::Tcp(TAG_CONN, to.conn), arrive);
     }
 
     /// The SYN-ACK reaches the client: connected (and the ACK goes), or, if the client gave
     /// up meanwhile, the server's half is reset.
     fn tcp_syn_ack(&mut self, id: u64, server: Peer) {
         let host = self.current_index();
-        let at = self.now_virtual().saturating_add(self.config().tcp.latency);
         let connecting = self.host_mut(host).tcp.conns.get_mut(&id).and_then(|c| {
             (c.phase == Phase::Connecting).then(|| {
                 c.phase = Phase::Open;
@@ -159,27 +171,21 @@ impl Sim {
             })
         });
         let Some(timer) = connecting else {
-            self.schedule_io(
-                server.host,
-                at,
-                Source::Tcp(TAG_CONN, server.conn),
-                move |sim| {
+            self.tcp_transmit(host, server.host, id, move |sim| {
+                sim.tcp_segment_to(server, move |sim| {
                     sim.tcp_arrive(server.conn, None, Segment::Rst);
-                },
-            );
+                });
+            });
             return;
         };
         if let Some(t) = timer {
             let _ = self.cancel(t);
         }
-        self.schedule_io(
-            server.host,
-            at,
-            Source::Tcp(TAG_CONN, server.conn),
-            move |sim| {
+        self.tcp_transmit(host, server.host, id, move |sim| {
+            sim.tcp_segment_to(server, move |sim| {
                 sim.tcp_ack_arrives(server.conn);
-            },
-        );
+            });
+        });
         let conn = ConnId::from_raw(id);
         self.record(TraceEvent::Tcp(TcpTrace::Connected { conn }));
         self.tcp_callback(id, |p, r| p.connected(r, conn));

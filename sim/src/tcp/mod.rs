@@ -5,15 +5,17 @@
 //! * `connect.rs`: the handshake, refusals, the connect timeout, `cancel_connect`.
 //! * `stream.rs`: writes, the receive window, seeded read splitting, FIN, RST, pause and
 //!   resume, and the final callback.
+//! * `hold.rs`: segments sent across a partition, held until it heals; giving up.
 //!
 //! Every segment (SYN, SYN-ACK, ACK, data, FIN, RST) takes one latency. Deliveries for one
 //! connection use one I/O source, so they keep their order; different connections ready at
 //! the same instant are interleaved from the seed. Network behaviour (read splitting) draws
 //! from `Stream::Network`, faults (SYN drops, refusals, resets) from `Stream::Faults`, and
-//! only when their probability is above zero.
+//! only when their probability is above zero. Partitions draw nothing.
 
 mod conn;
 mod connect;
+mod hold;
 mod listen;
 mod stream;
 
@@ -25,6 +27,8 @@ use twinreactor::kit::{AbortAction, CloseAction, End, WriteSide};
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
 
 use conn::{Conn, Listener, Phase};
+pub(crate) use hold::release_held;
+use hold::Held;
 
 use crate::rng::Stream;
 use crate::Sim;
@@ -61,6 +65,14 @@ pub struct TcpConfig {
     /// Probability that sending a data segment resets the connection instead (both sides
     /// see `Reset`). Default 0.
     pub reset: f64,
+    /// How long an endpoint keeps retransmitting segments held by a partition (see
+    /// [`Sim::partition`]) before it gives up: its held segments are discarded and its
+    /// connection ends with `Disconnect::Io(TimedOut)`. Counted from its first segment
+    /// held; a heal before then resets it. `None`: never give up (segments wait for the
+    /// heal however long it takes). A SYN is governed by the connect timeout instead.
+    /// Default 30 s, a short form of a real stack's retransmission limit (Linux gives up
+    /// after about 15 minutes), long enough that brief partitions heal unnoticed.
+    pub give_up: Option<Duration>,
 }
 
 impl Default for TcpConfig {
@@ -72,6 +84,7 @@ impl Default for TcpConfig {
             syn_drop: 0.0,
             refuse: 0.0,
             reset: 0.0,
+            give_up: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -95,6 +108,10 @@ pub(crate) struct HostTcp {
     next_port: u16,
     /// Ephemeral ports held by client connections.
     ports_in_use: BTreeSet<u16>,
+    /// Segments sent from this host across a partition, in the order sent.
+    held: Vec<Held>,
+    /// Endpoints with segments held that may give up, with when their first one was held.
+    holding: BTreeMap<u64, Duration>,
 }
 
 impl Default for HostTcp {
@@ -106,6 +123,8 @@ impl Default for HostTcp {
             next_listener: 0,
             next_port: listen::EPHEMERAL_FIRST,
             ports_in_use: BTreeSet::new(),
+            held: Vec::new(),
+            holding: BTreeMap::new(),
         }
     }
 }

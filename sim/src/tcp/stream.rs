@@ -154,11 +154,20 @@ impl Sim {
     /// latency from now. Segments wait in order in the receiver's `incoming` queue, and
     /// data sent at one instant to one receiver travels as one segment (as a real stack
     /// coalesces small writes): an echo of a split read is not split in two again.
+    /// Across a partition the segment is held until it heals (`hold.rs`).
     pub(super) fn tcp_emit(&mut self, to: Peer, from: u64, segment: Segment) {
         let sender = Peer {
             host: self.current_index(),
             conn: from,
         };
+        self.tcp_transmit(sender.host, to.host, from, move |sim| {
+            sim.tcp_deliver(sender, to, segment);
+        });
+    }
+
+    /// Schedules `segment` from `sender` to arrive at `to` one latency from now (see
+    /// [`Sim::tcp_emit`]).
+    fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
         let source = Source::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {

@@ -80,9 +80,14 @@ impl Sim {
                     // No such host: the datagram is lost, and nothing comes back.
                     return Ok(());
                 };
+                // Across a partition: lost, and nothing comes back (a host's traffic to
+                // itself is never partitioned, and that test spares loopback the lookup).
+                if dst != host && self.partitions.blocks(host, dst) {
+                    return Ok(());
+                }
                 match self.host_ref(dst).udp.unicast_receiver(to, from) {
                     Some(receiver) => self.udp_transmit(dst, receiver, from, Rc::from(data)),
-                    None if connected_to_it => self.udp_refuse(host, socket.raw()),
+                    None if connected_to_it => self.udp_refuse(host, dst, socket.raw()),
                     None => {}
                 }
             }
@@ -106,8 +111,9 @@ impl Sim {
         Ok(())
     }
 
-    /// Schedules `data` for every socket bound to `port`, on every host, that `takes`
-    /// accepts (by host number, then in bind order).
+    /// Schedules `data` for every socket bound to `port`, on every host the current host's
+    /// traffic reaches (not across a partition), that `takes` accepts (by host number,
+    /// then in bind order).
     fn udp_fan_out(
         &mut self,
         port: u16,
@@ -115,8 +121,12 @@ impl Sim {
         data: &[u8],
         takes: impl Fn(usize, &SimSocket) -> bool,
     ) {
+        let sender = self.current_index();
         let mut receivers = Vec::new();
         for h in 0..self.host_count() {
+            if self.partitions.blocks(sender, h) {
+                continue;
+            }
             let udp = &self.host_ref(h).udp;
             receivers.extend(
                 udp.ids_on_port(port)
@@ -154,9 +164,10 @@ impl Sim {
     }
 
     /// Schedules a refusal for the connected socket `id` of `host`, a round trip from now,
-    /// unless the datagram was lost on its way (then nothing comes back).
-    fn udp_refuse(&mut self, host: usize, id: u64) {
-        if self.udp_copies() == 0 {
+    /// unless the datagram was lost on its way to `dst` (then nothing comes back) or the
+    /// way back from `dst` is partitioned now (then the refusal is lost).
+    fn udp_refuse(&mut self, host: usize, dst: usize, id: u64) {
+        if self.partitions.blocks(dst, host) || self.udp_copies() == 0 {
             return;
         }
         let there = self.udp_delay();

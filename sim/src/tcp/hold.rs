@@ -1,0 +1,119 @@
+//! Segments sent across a partition: held, as a real stack keeps retransmitting them, and
+//! sent, in order, when the direction heals (each then takes one latency).
+//!
+//! * Every segment (SYN, SYN-ACK, ACK, data, FIN, RST) leaves through
+//!   [`Sim::tcp_transmit`], which checks the partition when the segment is sent.
+//! * Held segments wait in the sending host's table, in the order sent, each with the
+//!   endpoint that sent it (its *owner*). They outlive their endpoint: a FIN held after a
+//!   clean close still reaches the peer once the partition heals.
+//! * Give-up: when an endpoint that exists and is past connecting has its first segment
+//!   held, a check is scheduled `TcpConfig::give_up` later on its host. If its segments are
+//!   still held then (the direction did not heal meanwhile), they are discarded and the
+//!   endpoint ends with `Disconnect::Io(TimedOut)` (unless its end was already decided).
+//!   A SYN is governed by the connect's own timeout instead: a held SYN whose connect has
+//!   ended by the heal is never sent.
+//! * The peer of an endpoint that gave up learns nothing from it: the next data it sends
+//!   (or sent, and was held) reaches an endpoint that is gone, which answers with RST, so
+//!   the peer sees `Reset` once that crosses the network.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use twinreactor::kit::End;
+use twinreactor::Disconnect;
+
+use super::conn::Phase;
+use super::TAG_CONN;
+use crate::io::Source;
+use crate::Sim;
+
+/// The owner of a segment no endpoint sent (a listener's refusal): never gives up.
+pub(super) const NO_OWNER: u64 = u64::MAX;
+
+/// A segment waiting for its direction to heal.
+pub(super) struct Held {
+    /// The receiving host.
+    to: usize,
+    /// The raw id of the sending endpoint on the sending host.
+    owner: u64,
+    /// Sends the segment: schedules its arrival one latency after the moment it runs.
+    send: Box<dyn FnOnce(&mut Sim)>,
+}
+
+/// Sends every segment held from host `from` to host `to`, in the order they were held
+/// (the direction has healed); their endpoints' give-up checks become no-ops.
+pub(crate) fn release_held(sim: &mut Sim, from: usize, to: usize) {
+    let tcp = &mut sim.host_mut(from).tcp;
+    if tcp.held.is_empty() {
+        return;
+    }
+    let (go, stay): (Vec<Held>, Vec<Held>) = std::mem::take(&mut tcp.held)
+        .into_iter()
+        .partition(|h| h.to == to);
+    tcp.held = stay;
+    let held = &tcp.held;
+    tcp.holding
+        .retain(|owner, _| held.iter().any(|h| h.owner == *owner));
+    for h in go {
+        (h.send)(sim);
+    }
+}
+
+impl Sim {
+    /// Sends a segment from endpoint `owner` of host `from` to host `to`: `send` schedules
+    /// its arrival one latency after the moment it runs, which is now, or, if the direction
+    /// `from` → `to` is blocked, when it heals.
+    #[inline]
+    pub(super) fn tcp_transmit(
+        &mut self,
+        from: usize,
+        to: usize,
+        owner: u64,
+        send: impl FnOnce(&mut Sim) + 'static,
+    ) {
+        if from != to && self.partitions.blocks(from, to) {
+            self.tcp_hold(from, to, owner, Box::new(send));
+        } else {
+            send(self);
+        }
+    }
+
+    /// Holds a segment sent across a partition, and schedules its owner's give-up check if
+    /// this is the owner's first segment held (and the owner is past connecting).
+    #[cold]
+    fn tcp_hold(&mut self, from: usize, to: usize, owner: u64, send: Box<dyn FnOnce(&mut Sim)>) {
+        let now = self.now_virtual();
+        let give_up = self.config().tcp.give_up;
+        let tcp = &mut self.host_mut(from).tcp;
+        tcp.held.push(Held { to, owner, send });
+        let counts = !tcp.holding.contains_key(&owner)
+            && tcp
+                .conns
+                .get(&owner)
+                .is_some_and(|c| c.phase != Phase::Connecting);
+        if !counts {
+            return;
+        }
+        tcp.holding.insert(owner, now);
+        if let Some(after) = give_up {
+            let at = now.saturating_add(after);
+            self.schedule_io(from, at, Source::Tcp(TAG_CONN, owner), move |sim| {
+                sim.tcp_give_up(owner, now);
+            });
+        }
+    }
+
+    /// The give-up check of endpoint `owner` of the current host, whose first segment still
+    /// held (if any) was held at `since`.
+    fn tcp_give_up(&mut self, owner: u64, since: Duration) {
+        let host = self.current_index();
+        let tcp = &mut self.host_mut(host).tcp;
+        if tcp.holding.get(&owner) != Some(&since) {
+            // Healed meanwhile (perhaps partitioned again since: a later check decides).
+            return;
+        }
+        tcp.holding.remove(&owner);
+        tcp.held.retain(|h| h.owner != owner);
+        self.tcp_end(owner, End::Disconnect(Disconnect::Io(ErrorKind::TimedOut)));
+    }
+}
