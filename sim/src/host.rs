@@ -52,4 +52,14 @@ impl Host {
             processes: HostProcesses::default(),
         }
     }
+
+    /// A fresh host in place of this one, which lost power: only what a real machine keeps
+    /// on disk carries over (its registered program stubs), and its count of connection
+    /// ids, so that segments still addressed to the old connections never reach new ones.
+    pub(crate) fn reborn(&self) -> Self {
+        let mut host = Self::new();
+        host.tcp = self.tcp.reborn();
+        host.processes = self.processes.reborn();
+        host
+    }
 }

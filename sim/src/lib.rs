@@ -12,10 +12,13 @@
 //!   [`twinreactor::LifecycleError::Quiescent`] with the end of the trace: never a hang.
 //! * Calls through a [`twinreactor::Remote`] run at the next iteration boundary after they
 //!   were queued; the simulator never waits for another thread.
+//! * Faults beyond each protocol's own: partitions ([`Sim::partition`]) and host crashes
+//!   and restarts ([`Sim::crash_host`], [`Sim::restart_host`]).
 
 mod config;
 mod error;
 mod host;
+mod host_crash;
 mod io;
 mod net;
 mod panic;

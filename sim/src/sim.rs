@@ -7,6 +7,7 @@ use twinreactor::kit::{self, Core, Driver, WakeHint};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
 
 use crate::host::Host;
+use crate::host_crash::Down;
 use crate::panic::replay_message;
 use crate::partition::Partitions;
 use crate::rng::{SimRng, Stream};
@@ -68,6 +69,8 @@ pub struct Sim {
     soonest: Vec<usize>,
     /// The directions of traffic blocked by partitions.
     pub(crate) partitions: Partitions,
+    /// The hosts that crashed and have not restarted.
+    pub(crate) down: Down,
 }
 
 impl Sim {
@@ -89,6 +92,7 @@ impl Sim {
             due: Vec::new(),
             soonest: Vec::new(),
             partitions: Partitions::default(),
+            down: Down::default(),
         }
     }
 
@@ -124,13 +128,13 @@ impl Sim {
     }
 
     /// Calls `f` with this simulation acting as `host`, then goes back to the host it acted
-    /// as before.
+    /// as before. [`SimError::HostDown`] if `host` has crashed and not restarted.
     pub fn with_host<T>(
         &mut self,
         host: HostId,
         f: impl FnOnce(&mut dyn Reactor) -> T,
     ) -> Result<T, SimError> {
-        let index = self.index(host)?;
+        let index = self.check_up(host)?;
         let before = std::mem::replace(&mut self.current, index);
         let out = self.guarded(|sim| f(sim));
         self.current = before;
@@ -139,8 +143,9 @@ impl Sim {
 
     /// Begins `run()` on `host` without driving the simulation: fires its `startup`
     /// triggers, and from then on the host takes part in [`Sim::step`].
+    /// [`SimError::HostDown`] if `host` has crashed and not restarted.
     pub fn start(&mut self, host: HostId) -> Result<(), SimError> {
-        let index = self.index(host)?;
+        let index = self.check_up(host)?;
         let before = std::mem::replace(&mut self.current, index);
         let out = self.guarded(kit::begin_run);
         self.current = before;
@@ -367,6 +372,10 @@ impl Reactor for Sim {
 
     fn run(&mut self) -> Result<(), LifecycleError> {
         let host = self.current;
+        if self.down.contains(host) {
+            // Crashed and not restarted: it cannot run (see `Sim::crash_host`).
+            return Err(LifecycleError::NotRunning);
+        }
         self.guarded(|sim| {
             kit::begin_run(sim)?;
             let out = sim.drive(host);

@@ -88,6 +88,14 @@ pub enum TraceEvent {
         /// True when the direction became blocked, false when it healed.
         blocked: bool,
     },
+    /// The simulator crashed a host (`up` false: it lost power, and everything it had is
+    /// gone) or restarted it with a fresh reactor (`up` true).
+    HostPower {
+        /// The host's number.
+        host: u32,
+        /// True when the host came back, false when it crashed.
+        up: bool,
+    },
 }
 
 impl fmt::Display for TraceEvent {
@@ -119,6 +127,8 @@ impl fmt::Display for TraceEvent {
                 let state = if *blocked { "blocked" } else { "healed" };
                 write!(f, "partition h{from}->h{to} {state}")
             }
+            TraceEvent::HostPower { host, up: false } => write!(f, "host-crashed h{host}"),
+            TraceEvent::HostPower { host, up: true } => write!(f, "host-restarted h{host}"),
         }
     }
 }

@@ -115,6 +115,16 @@ pub(crate) struct HostProcesses {
     next_id: u64,
 }
 
+impl HostProcesses {
+    /// The processes of a host restarted after a crash: none, with the same program stubs.
+    pub(crate) fn reborn(&self) -> Self {
+        Self {
+            programs: self.programs.clone(),
+            ..Self::default()
+        }
+    }
+}
+
 /// A simulated child: the parent's view and the stubs running in it.
 pub(crate) struct SimProcess {
     pub(crate) spec: ProcessSpec,

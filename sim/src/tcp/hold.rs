@@ -1,8 +1,10 @@
-//! Segments sent across a partition: held, as a real stack keeps retransmitting them, and
-//! sent, in order, when the direction heals (each then takes one latency).
+//! Segments sent across a partition, or to a crashed host: held, as a real stack keeps
+//! retransmitting them, and sent, in order, when the direction heals or the host restarts
+//! (each then takes one latency).
 //!
 //! * Every segment (SYN, SYN-ACK, ACK, data, FIN, RST) leaves through
-//!   [`Sim::tcp_transmit`], which checks the partition when the segment is sent.
+//!   [`Sim::tcp_transmit`], which checks the partition and the receiver's power when the
+//!   segment is sent. A host that is down sends nothing.
 //! * Held segments wait in the sending host's table, in the order sent, each with the
 //!   endpoint that sent it (its *owner*). They outlive their endpoint: a FIN held after a
 //!   clean close still reaches the peer once the partition heals.
@@ -15,6 +17,11 @@
 //! * The peer of an endpoint that gave up learns nothing from it: the next data it sends
 //!   (or sent, and was held) reaches an endpoint that is gone, which answers with RST, so
 //!   the peer sees `Reset` once that crosses the network.
+//! * A crash ([`host_crashed`]): the data and FIN segments on their way to the crashed
+//!   host's connections are lost with it, and their senders retransmit them: they are held
+//!   at the sender, as if sent across a partition, until the host restarts (they then reach
+//!   no connection, and data is answered with RST) or the sender gives up. Senders waiting
+//!   for a crashed receiver's window try again one latency later (and are held in turn).
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -22,8 +29,8 @@ use std::time::Duration;
 use twinreactor::kit::End;
 use twinreactor::Disconnect;
 
-use super::conn::Phase;
-use super::TAG_CONN;
+use super::conn::{Peer, Phase};
+use super::{HostTcp, Segment, TAG_CONN};
 use crate::io::Source;
 use crate::Sim;
 
@@ -41,8 +48,12 @@ pub(super) struct Held {
 }
 
 /// Sends every segment held from host `from` to host `to`, in the order they were held
-/// (the direction has healed); their endpoints' give-up checks become no-ops.
+/// (the direction has healed, or `to` has restarted); their endpoints' give-up checks
+/// become no-ops. Nothing leaves for a host that is down: it stays held until its restart.
 pub(crate) fn release_held(sim: &mut Sim, from: usize, to: usize) {
+    if sim.down.contains(to) {
+        return;
+    }
     let tcp = &mut sim.host_mut(from).tcp;
     if tcp.held.is_empty() {
         return;
@@ -59,10 +70,38 @@ pub(crate) fn release_held(sim: &mut Sim, from: usize, to: usize) {
     }
 }
 
+/// Host `host` has crashed, and `old` is the TCP state it lost (taken out of the
+/// simulation, the host marked down): the data and FIN segments on their way to its
+/// connections are held at their senders, in the order they were to arrive, and senders
+/// waiting for one of its windows try again. No callback runs here.
+pub(crate) fn host_crashed(sim: &mut Sim, host: usize, old: &mut HostTcp) {
+    for (&id, c) in old.conns.iter_mut() {
+        let Some(peer) = c.peer.filter(|p| p.host != host) else {
+            continue;
+        };
+        let to = Peer { host, conn: id };
+        for (_, segment) in std::mem::take(&mut c.incoming) {
+            if matches!(segment, Segment::Rst) {
+                // Never retransmitted.
+                continue;
+            }
+            sim.tcp_hold(
+                peer.host,
+                host,
+                peer.conn,
+                Box::new(move |sim| sim.tcp_deliver(peer, to, segment)),
+            );
+        }
+        if c.sender_blocked {
+            sim.tcp_schedule_send(peer);
+        }
+    }
+}
+
 impl Sim {
     /// Sends a segment from endpoint `owner` of host `from` to host `to`: `send` schedules
     /// its arrival one latency after the moment it runs, which is now, or, if the direction
-    /// `from` → `to` is blocked, when it heals.
+    /// `from` → `to` is blocked or `to` is down, when it heals or `to` restarts.
     #[inline]
     pub(super) fn tcp_transmit(
         &mut self,
@@ -71,14 +110,35 @@ impl Sim {
         owner: u64,
         send: impl FnOnce(&mut Sim) + 'static,
     ) {
-        if from != to && self.partitions.blocks(from, to) {
-            self.tcp_hold(from, to, owner, Box::new(send));
+        if from != to && (self.partitions.blocks(from, to) || self.down.any()) {
+            self.tcp_transmit_blocked(from, to, owner, Box::new(send));
         } else {
             send(self);
         }
     }
 
-    /// Holds a segment sent across a partition, and schedules its owner's give-up check if
+    /// [`Sim::tcp_transmit`] between two hosts when some partition or some crash exists: a
+    /// host that is down sends nothing; a segment to a host that is down, or across a
+    /// partition, is held.
+    #[cold]
+    fn tcp_transmit_blocked(
+        &mut self,
+        from: usize,
+        to: usize,
+        owner: u64,
+        send: Box<dyn FnOnce(&mut Sim)>,
+    ) {
+        if self.down.contains(from) {
+            return;
+        }
+        if self.down.contains(to) || self.partitions.blocks(from, to) {
+            self.tcp_hold(from, to, owner, send);
+        } else {
+            send(self);
+        }
+    }
+
+    /// Holds a segment sent across a partition or to a host that is down, and schedules its owner's give-up check if
     /// this is the owner's first segment held (and the owner is past connecting).
     #[cold]
     fn tcp_hold(&mut self, from: usize, to: usize, owner: u64, send: Box<dyn FnOnce(&mut Sim)>) {

@@ -5,13 +5,14 @@
 //! * `connect.rs`: the handshake, refusals, the connect timeout, `cancel_connect`.
 //! * `stream.rs`: writes, the receive window, seeded read splitting, FIN, RST, pause and
 //!   resume, and the final callback.
-//! * `hold.rs`: segments sent across a partition, held until it heals; giving up.
+//! * `hold.rs`: segments sent across a partition or to a crashed host, held until it heals
+//!   or the host restarts; giving up.
 //!
 //! Every segment (SYN, SYN-ACK, ACK, data, FIN, RST) takes one latency. Deliveries for one
 //! connection use one I/O source, so they keep their order; different connections ready at
 //! the same instant are interleaved from the seed. Network behaviour (read splitting) draws
 //! from `Stream::Network`, faults (SYN drops, refusals, resets) from `Stream::Faults`, and
-//! only when their probability is above zero. Partitions draw nothing.
+//! only when their probability is above zero. Partitions and crashes draw nothing.
 
 mod conn;
 mod connect;
@@ -27,8 +28,8 @@ use twinreactor::kit::{AbortAction, CloseAction, End, WriteSide};
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
 
 use conn::{Conn, Listener, Phase};
-pub(crate) use hold::release_held;
 use hold::Held;
+pub(crate) use hold::{host_crashed, release_held};
 
 use crate::rng::Stream;
 use crate::Sim;
@@ -125,6 +126,18 @@ impl Default for HostTcp {
             ports_in_use: BTreeSet::new(),
             held: Vec::new(),
             holding: BTreeMap::new(),
+        }
+    }
+}
+
+impl HostTcp {
+    /// The TCP state of a host restarted after a crash: no listener, connection or held
+    /// segment, ephemeral ports from the start again, and connection ids going on from
+    /// where they were (segments addressed to the old connections must find nobody).
+    pub(crate) fn reborn(&self) -> Self {
+        Self {
+            next_conn: self.next_conn,
+            ..Self::default()
         }
     }
 }

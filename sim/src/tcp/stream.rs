@@ -167,7 +167,7 @@ impl Sim {
 
     /// Schedules `segment` from `sender` to arrive at `to` one latency from now (see
     /// [`Sim::tcp_emit`]).
-    fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment) {
+    pub(super) fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
         let source = Source::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
@@ -343,7 +343,7 @@ impl Sim {
 
     /// Schedules a send attempt by `sender` (whose receiver's window opened) one latency
     /// from now.
-    fn tcp_schedule_send(&mut self, sender: Peer) {
+    pub(super) fn tcp_schedule_send(&mut self, sender: Peer) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
         self.schedule_io(
             sender.host,

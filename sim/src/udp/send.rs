@@ -80,9 +80,11 @@ impl Sim {
                     // No such host: the datagram is lost, and nothing comes back.
                     return Ok(());
                 };
-                // Across a partition: lost, and nothing comes back (a host's traffic to
-                // itself is never partitioned, and that test spares loopback the lookup).
-                if dst != host && self.partitions.blocks(host, dst) {
+                // Across a partition, or to or from a host that is down: lost, and nothing
+                // comes back (a host's traffic to itself is never partitioned, and that
+                // test spares loopback the lookups).
+                if dst != host && (self.partitions.blocks(host, dst) || self.down.blocks(host, dst))
+                {
                     return Ok(());
                 }
                 match self.host_ref(dst).udp.unicast_receiver(to, from) {
@@ -112,8 +114,8 @@ impl Sim {
     }
 
     /// Schedules `data` for every socket bound to `port`, on every host the current host's
-    /// traffic reaches (not across a partition), that `takes` accepts (by host number,
-    /// then in bind order).
+    /// traffic reaches (not across a partition, not to or from a host that is down), that
+    /// `takes` accepts (by host number, then in bind order).
     fn udp_fan_out(
         &mut self,
         port: u16,
@@ -124,7 +126,7 @@ impl Sim {
         let sender = self.current_index();
         let mut receivers = Vec::new();
         for h in 0..self.host_count() {
-            if self.partitions.blocks(sender, h) {
+            if self.partitions.blocks(sender, h) || self.down.blocks(sender, h) {
                 continue;
             }
             let udp = &self.host_ref(h).udp;
