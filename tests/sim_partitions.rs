@@ -6,58 +6,19 @@
 //! `Sim::advance` / `Sim::run_until`, partitions set and healed between steps.
 
 use std::cell::RefCell;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use std::cell::Cell;
-
-use twinreactor::{
-    ConnId, ConnectError, DatagramProtocol, Disconnect, Reactor, SocketId, StreamFactory,
-    StreamProtocol, UdpOptions,
-};
+use twinreactor::{DatagramProtocol, Reactor, SocketId, UdpOptions};
 use twinreactor_sim::{HostId, Sim, SimConfig, SimError, TcpConfig, UdpConfig};
+
+mod multihost;
+
+use multihost::*;
 
 /// The seed of these tests.
 const SEED: u64 = 0x9a27_1710;
-
-/// A UDP port every test socket binds.
-const PORT: u16 = 7000;
-
-/// A TCP port the servers listen on.
-const TCP_PORT: u16 = 8000;
-
-/// `ip:port` on the virtual network.
-fn addr(ip: [u8; 4], port: u16) -> SocketAddr {
-    SocketAddr::new(Ipv4Addr::from(ip).into(), port)
-}
-
-/// h0's address on the virtual network.
-const H0: [u8; 4] = [10, 0, 0, 1];
-/// h1's address on the virtual network.
-const H1: [u8; 4] = [10, 0, 0, 2];
-
-/// A simulation with two started hosts and these TCP settings (no read splitting, so that
-/// reads are easy to reason about; latency 1 ms).
-fn two_hosts(seed: u64, tcp: TcpConfig) -> (Sim, HostId, HostId) {
-    let mut sim = Sim::with_config(SimConfig {
-        tcp: TcpConfig {
-            latency: Duration::from_millis(1),
-            read_split: 0.0,
-            ..tcp
-        },
-        udp: UdpConfig {
-            latency: Duration::from_millis(1),
-            ..UdpConfig::default()
-        },
-        ..SimConfig::exact(seed)
-    });
-    let h0 = HostId::FIRST;
-    let h1 = sim.add_host();
-    sim.start(h0).expect("start h0");
-    sim.start(h1).expect("start h1");
-    (sim, h0, h1)
-}
 
 // ---------------------------------------------------------------------------------------
 // UDP
@@ -223,100 +184,6 @@ fn partition_unknown_hosts_are_errors() {
 // ---------------------------------------------------------------------------------------
 // TCP
 
-/// What one TCP end saw: its events with the virtual time in ms, and the bytes it read.
-#[derive(Default)]
-struct Seen {
-    events: RefCell<Vec<String>>,
-    bytes: RefCell<Vec<u8>>,
-    conn: Cell<Option<ConnId>>,
-}
-
-impl Seen {
-    fn note(&self, r: &dyn Reactor, what: String) {
-        let t = r.now().as_millis();
-        self.events.borrow_mut().push(format!("{t}ms {what}"));
-    }
-
-    fn events(&self) -> Vec<String> {
-        self.events.borrow().clone()
-    }
-
-    fn conn(&self) -> ConnId {
-        self.conn.get().expect("connected")
-    }
-}
-
-/// Records what happens to it (data events as sizes are left out: reads may split).
-struct Recorder(Rc<Seen>);
-
-impl StreamProtocol for Recorder {
-    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
-        self.0.conn.set(Some(conn));
-        self.0.note(r, "connected".into());
-    }
-
-    fn data(&mut self, r: &mut dyn Reactor, _: ConnId, bytes: &[u8]) {
-        if self.0.bytes.borrow().is_empty() {
-            self.0.note(r, "first data".into());
-        }
-        self.0.bytes.borrow_mut().extend_from_slice(bytes);
-    }
-
-    fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, reason: Disconnect) {
-        self.0.note(r, format!("disconnected {reason:?}"));
-    }
-
-    fn connect_failed(&mut self, r: &mut dyn Reactor, _: ConnId, error: ConnectError) {
-        self.0.note(r, format!("connect-failed {error:?}"));
-    }
-}
-
-/// Accepts every connection with a [`Recorder`] sharing one [`Seen`].
-struct Accept(Rc<Seen>);
-
-impl StreamFactory for Accept {
-    fn accept(&mut self, _: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
-        Some(Box::new(Recorder(self.0.clone())))
-    }
-}
-
-/// h1 listens on `0.0.0.0:TCP_PORT`; h0 connects to it with `timeout`. Returns what the
-/// client and the server see.
-fn connect(sim: &mut Sim, h0: HostId, h1: HostId, timeout: Duration) -> (Rc<Seen>, Rc<Seen>) {
-    let server = Rc::new(Seen::default());
-    let factory = Box::new(Accept(server.clone()));
-    sim.with_host(h1, |r| r.listen_tcp(addr([0, 0, 0, 0], TCP_PORT), factory))
-        .expect("a host")
-        .expect("listen");
-    let client = Rc::new(Seen::default());
-    let protocol = Box::new(Recorder(client.clone()));
-    sim.with_host(h0, |r| r.connect_tcp(addr(H1, TCP_PORT), protocol, timeout))
-        .expect("a host")
-        .expect("connect");
-    (client, server)
-}
-
-/// Connects h0 to h1 and runs until both ends are connected.
-fn established(sim: &mut Sim, h0: HostId, h1: HostId) -> (Rc<Seen>, Rc<Seen>) {
-    let (client, server) = connect(sim, h0, h1, Duration::from_secs(1));
-    let both = sim
-        .run_until(
-            |_| client.conn.get().is_some() && server.conn.get().is_some(),
-            Duration::from_secs(1),
-        )
-        .expect("run");
-    assert!(both, "{:?} {:?}", client.events(), server.events());
-    (client, server)
-}
-
-/// Writes `bytes` to `seen`'s connection on `host`.
-fn write(sim: &mut Sim, host: HostId, seen: &Seen, bytes: &[u8]) {
-    let conn = seen.conn();
-    sim.with_host(host, |r| r.write(conn, bytes))
-        .expect("a host")
-        .expect("write");
-}
-
 /// Data written during a short partition (more than the 256 KiB receive window, so the
 /// writer also buffers) is held, and arrives intact and in order one latency after the
 /// heal; nothing of it arrives before.
@@ -449,7 +316,8 @@ fn partition_tcp_longer_than_give_up_ends_the_sender_with_timed_out() {
 fn partition_tcp_connect_across_a_partition_times_out() {
     let (mut sim, h0, h1) = two_hosts(SEED, TcpConfig::default());
     sim.partition(h0, h1).expect("partition");
-    let (early, server) = connect(&mut sim, h0, h1, Duration::from_millis(500));
+    let (server, _) = listen(&mut sim, h1, TCP_PORT);
+    let early = connect(&mut sim, h0, addr(H1, TCP_PORT), Duration::from_millis(500));
     let late = Rc::new(Seen::default());
     let protocol = Box::new(Recorder(late.clone()));
     sim.with_host(h0, |r| {
