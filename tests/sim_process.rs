@@ -291,3 +291,213 @@ fn virtual_pids_are_deterministic_and_not_real() {
     assert_eq!(sim.pid(a), Ok(1 << 22));
     assert_eq!(sim.pid(b), Ok((1 << 22) + 1));
 }
+
+// ----- the process-crash fault (`ProcessConfig::crash`) -----
+
+/// Sleeps `self.0` of virtual time, then writes "done" and exits 0.
+struct Sleeper(Duration);
+
+impl Program for Sleeper {
+    fn start(&mut self, cx: &mut ProgramCx<'_>) {
+        cx.sleep(self.0, 0);
+    }
+
+    fn wake(&mut self, cx: &mut ProgramCx<'_>, _tag: u64) {
+        cx.write_stdout(b"done\n");
+        cx.exit(0);
+    }
+}
+
+/// A configuration with a "sleeper" stub that runs for `run_for`, and the crash knobs.
+fn crash_config(seed: u64, run_for: Duration, crash: f64, within: Duration) -> SimConfig {
+    let mut process = ProcessConfig::default();
+    process.crash = crash;
+    process.crash_within = within;
+    SimConfig {
+        process: process.with_program("sleeper", move || Box::new(Sleeper(run_for))),
+        ..SimConfig::exact(seed)
+    }
+}
+
+/// Collects every child's end status; stops the reactor once `count` children ended.
+struct Ends {
+    statuses: Rc<RefCell<Vec<ExitStatus>>>,
+    count: usize,
+}
+
+impl ProcessProtocol for Ends {
+    fn ended(&mut self, r: &mut dyn Reactor, _: ProcessId, status: ExitStatus) {
+        let mut statuses = self.statuses.borrow_mut();
+        statuses.push(status);
+        if statuses.len() == self.count {
+            r.stop().expect("running");
+        }
+    }
+}
+
+/// Spawns `count` "sleeper"s at startup, runs until every one ended, and returns their end
+/// statuses and the trace.
+fn run_sleepers(config: SimConfig, count: usize) -> (Vec<ExitStatus>, String) {
+    let mut sim = Sim::with_config(config);
+    let statuses = Rc::new(RefCell::new(Vec::new()));
+    let all = statuses.clone();
+    sim.on_event(Phase::During, STARTUP, move |r| {
+        for _ in 0..count {
+            let ends = Ends {
+                statuses: all.clone(),
+                count,
+            };
+            r.spawn_process(ProcessSpec::new("sleeper"), Box::new(ends))
+                .expect("registered");
+        }
+    });
+    sim.run().expect("stops once every child ended");
+    let statuses = statuses.borrow().clone();
+    assert_eq!(statuses.len(), count);
+    (statuses, sim.trace().render())
+}
+
+/// The virtual time of a `Record` line.
+fn time_of(line: &str) -> Duration {
+    let time = line.split_once(' ').expect("a time").0;
+    let (number, unit) = [("ns", 1e-9), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0)]
+        .into_iter()
+        .find_map(|(suffix, unit)| time.strip_suffix(suffix).map(|n| (n, unit)))
+        .expect("a unit");
+    let secs = number.parse::<f64>().expect("a number") * unit;
+    // Rounded to the nanosecond, which every simulated time is a whole number of.
+    Duration::from_nanos((secs * 1e9).round() as u64)
+}
+
+/// With `crash` 1.0 a long-running stub is killed by SIGKILL, as if the OS killed it,
+/// within `crash_within` of its start: the protocol sees `exited` (signal 9), the pipes'
+/// closes, then `ended` (signal 9); the stub gets no further callback; the trace shows the
+/// signal reaching the stub and its end, and no `signalled` line (the parent sent nothing).
+#[test]
+fn crash_one_kills_a_running_stub_with_sigkill_within_crash_within() {
+    let latency = ProcessConfig::default().latency;
+    let within = Duration::from_secs(2);
+    let mut crash_times = Vec::new();
+    for seed in 1..=5 {
+        let config = crash_config(seed, Duration::from_secs(3600), 1.0, within);
+        let mut sim = Sim::with_config(config);
+        let record = Record::default();
+        spawn_on_startup(&mut sim, ProcessSpec::new("sleeper"), &record, b"");
+        sim.run().expect("stops at ended");
+        let lines = record.lines();
+        let joined = lines.join("|");
+        let exited = lines
+            .iter()
+            .position(|l| l.ends_with("exited signal 9"))
+            .unwrap_or_else(|| panic!("no exited signal 9: {joined}"));
+        let ended = lines.len() - 1;
+        assert!(lines[ended].ends_with("ended signal 9"), "{joined}");
+        assert!(exited < ended, "{joined}");
+        for pipe in ["Stdin", "Stdout", "Stderr"] {
+            let closed = lines
+                .iter()
+                .position(|l| l.ends_with(&format!("closed {pipe}")));
+            assert!(closed.is_some_and(|c| c < ended), "{pipe}: {joined}");
+        }
+        assert!(!joined.contains("done"), "{joined}");
+        // Spawned at 0, started `latency` later, crashed within `within` of the start;
+        // `exited` and `ended` arrive `latency` after the crash.
+        let crashed = time_of(&lines[exited]) - latency;
+        assert!(crashed >= latency, "{joined}");
+        assert!(crashed <= latency + within, "{joined}");
+        assert_eq!(time_of(&lines[ended]), crashed + latency, "{joined}");
+        crash_times.push(crashed);
+
+        let trace = sim.trace().render();
+        assert!(
+            trace.contains("process program proc0#0 got signal 9\n"),
+            "{trace}"
+        );
+        assert!(
+            trace.contains("process program proc0#0 ended signal 9\n"),
+            "{trace}"
+        );
+        assert!(!trace.contains("signalled"), "{trace}");
+        assert!(!trace.contains("woke"), "{trace}");
+    }
+    assert!(
+        crash_times.iter().any(|t| t != &crash_times[0]),
+        "five seeds, one crash time: {crash_times:?}"
+    );
+}
+
+/// The crash is off by default (`crash` 0.0, `crash_within` 1 s): nothing crashes, and
+/// `crash_within` alone changes nothing in the trace.
+#[test]
+fn crash_is_off_by_default_and_nothing_crashes() {
+    let default = ProcessConfig::default();
+    assert_eq!(default.crash, 0.0);
+    assert_eq!(default.crash_within, Duration::from_secs(1));
+    let run_for = Duration::from_secs(10);
+    let (statuses, trace) = run_sleepers(
+        crash_config(11, run_for, default.crash, default.crash_within),
+        50,
+    );
+    assert!(
+        statuses.iter().all(|s| *s == ExitStatus::Code(0)),
+        "{statuses:?}"
+    );
+    assert!(!trace.contains("signal 9"), "{trace}");
+    let (_, other) = run_sleepers(crash_config(11, run_for, 0.0, Duration::from_millis(3)), 50);
+    assert_eq!(trace, other);
+}
+
+/// With `crash` 0.5, about half of 200 stubs spawned at once crash: with seed 7, between 70
+/// and 130 (the mean ± 30, over four standard deviations of the binomial's 7.07); every
+/// other one exits normally.
+#[test]
+fn crash_half_crashes_about_half_of_two_hundred_stubs() {
+    let config = crash_config(7, Duration::from_secs(10), 0.5, Duration::from_secs(1));
+    let (statuses, _) = run_sleepers(config, 200);
+    let killed = statuses
+        .iter()
+        .filter(|s| **s == ExitStatus::Signal(Signal::KILL))
+        .count();
+    let exited = statuses
+        .iter()
+        .filter(|s| **s == ExitStatus::Code(0))
+        .count();
+    assert_eq!(killed + exited, 200, "{statuses:?}");
+    assert!((70..=130).contains(&killed), "{killed} of 200 crashed");
+}
+
+/// A stub that ended before its crash time is unaffected: with `crash` 1.0, stubs that
+/// exit as soon as they start all exit with their own code.
+#[test]
+fn crash_spares_a_stub_that_ended_before_its_crash_time() {
+    let config = crash_config(3, Duration::ZERO, 1.0, Duration::from_secs(1));
+    let (statuses, trace) = run_sleepers(config, 50);
+    assert!(
+        statuses.iter().all(|s| *s == ExitStatus::Code(0)),
+        "{statuses:?}"
+    );
+    assert!(!trace.contains("signal 9"), "{trace}");
+}
+
+/// Crashes are drawn from the seed: the same seed twice gives the same trace (with some
+/// stubs crashed and some not); another seed crashes others.
+#[test]
+fn crash_same_seed_twice_gives_the_same_trace() {
+    let run = |seed: u64| {
+        let config = crash_config(
+            seed,
+            Duration::from_millis(500),
+            0.5,
+            Duration::from_secs(1),
+        );
+        run_sleepers(config, 20)
+    };
+    let (statuses, trace) = run(42);
+    assert!(
+        statuses.contains(&ExitStatus::Signal(Signal::KILL)),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&ExitStatus::Code(0)), "{statuses:?}");
+    assert_eq!(run(42).1, trace);
+    assert_ne!(run(43).1, trace);
+}

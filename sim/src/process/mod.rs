@@ -4,7 +4,8 @@
 //! ([`Sim::register_program`]) and then among those of [`ProcessConfig`]; a name found in
 //! neither is `NotFound` at once, like a missing program. Every hop through a pipe, the
 //! stub's start and the exit notification take [`ProcessConfig::latency`]; each write is
-//! split into pieces drawn from the seed (`Stream::Programs`).
+//! split into pieces drawn from the seed (`Stream::Programs`). A spawned stub may crash
+//! ([`ProcessConfig::crash`], drawn from `Stream::Faults`; off by default).
 
 mod pipes;
 mod program;
@@ -24,6 +25,7 @@ use twinreactor::{
 
 pub use program::{Program, ProgramCx};
 
+use crate::rng::Stream;
 use crate::{HostId, Sim, SimError};
 
 /// Makes a fresh stub for each spawn of a program.
@@ -40,6 +42,14 @@ pub struct ProcessConfig {
     pub max_chunk: usize,
     /// The variables a stub spawned with [`Environment::Inherit`] sees. Default: none.
     pub inherited_env: Vec<(OsString, OsString)>,
+    /// The probability, per spawned stub, that it crashes: the OS kills it with `SIGKILL`
+    /// (no callback; the parent sees `exited`, the pipe closes and `ended`, as for
+    /// [`Signal::KILL`]). In `0.0..=1.0`; drawn from the faults stream only when above
+    /// zero. Default: zero.
+    pub crash: f64,
+    /// A crashing stub dies at a time drawn uniformly from `0..=crash_within` after its
+    /// start (a stub that ended by then is unaffected). Default: 1 s.
+    pub crash_within: Duration,
     programs: BTreeMap<OsString, ProgramFactory>,
 }
 
@@ -49,6 +59,8 @@ impl Default for ProcessConfig {
             latency: Duration::from_micros(50),
             max_chunk: 16 * 1024,
             inherited_env: Vec::new(),
+            crash: 0.0,
+            crash_within: Duration::from_secs(1),
             programs: BTreeMap::new(),
         }
     }
@@ -87,6 +99,8 @@ impl fmt::Debug for ProcessConfig {
             .field("latency", &self.latency)
             .field("max_chunk", &self.max_chunk)
             .field("inherited_env", &self.inherited_env)
+            .field("crash", &self.crash)
+            .field("crash_within", &self.crash_within)
             .field("programs", &self.programs.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -98,6 +112,8 @@ impl PartialEq for ProcessConfig {
         self.latency == other.latency
             && self.max_chunk == other.max_chunk
             && self.inherited_env == other.inherited_env
+            && self.crash == other.crash
+            && self.crash_within == other.crash_within
             && self.programs.len() == other.programs.len()
             && self
                 .programs
@@ -180,6 +196,29 @@ fn slot(pipe: Pipe) -> usize {
     }
 }
 
+/// Whether a newly spawned stub crashes, and if so how long after its start: nothing is
+/// drawn when [`ProcessConfig::crash`] is off, so default runs draw as before.
+fn crash_after_start(sim: &mut Sim) -> Option<Duration> {
+    let (p, within) = {
+        let c = &sim.config().process;
+        (c.crash, c.crash_within)
+    };
+    if p.is_nan() || p <= 0.0 {
+        return None;
+    }
+    if p < 1.0 {
+        // 53 random bits, the precision of an f64 in [0, 1).
+        let unit = (sim.draw_u64(Stream::Faults) >> 11) as f64 / (1u64 << 53) as f64;
+        if unit >= p {
+            return None;
+        }
+    }
+    let span = u64::try_from(within.as_nanos()).unwrap_or(u64::MAX);
+    let raw = u128::from(sim.draw_u64(Stream::Faults));
+    let offset = ((raw * (u128::from(span) + 1)) >> 64) as u64;
+    Some(Duration::from_nanos(offset))
+}
+
 /// Shutdown of the current host: kills every child still running, then delivers, for each,
 /// `exited` (if it was not delivered yet), `pipe_closed` for each pipe still open, and
 /// `ended`. Output not delivered yet is discarded.
@@ -253,7 +292,8 @@ impl Processes for Sim {
             process,
             program,
         }));
-        pipes::start(self, host, id);
+        let crash = crash_after_start(self);
+        pipes::start(self, host, id, crash);
         Ok(process)
     }
 

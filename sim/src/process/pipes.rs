@@ -4,7 +4,7 @@
 //! Each process uses four I/O sources, so that deliveries of one kind keep their order while
 //! kinds interleave from the seed, as on a real system: stdout, stderr, control (exit and
 //! stdin-close notifications to the parent) and program (start, stdin, wake-ups and signals
-//! to the stubs).
+//! to the stubs, and crashes).
 
 use std::time::Duration;
 
@@ -81,14 +81,33 @@ fn pieces(sim: &mut Sim, data: &[u8]) -> Vec<Vec<u8>> {
 
 // ----- the child side -----
 
-/// Schedules the program's start.
-pub(super) fn start(sim: &mut Sim, host: usize, process: u64) {
+/// Schedules the program's start, and its crash `crash` after the start, if it crashes.
+pub(super) fn start(sim: &mut Sim, host: usize, process: u64, crash: Option<Duration>) {
     let delay = latency(sim);
     schedule(sim, host, process, Channel::Program, delay, move |sim| {
         run_task(sim, host, process, 0, ProgramEvent::Started, |p, cx| {
             p.start(cx)
         });
     });
+    if let Some(after) = crash {
+        let delay = delay.saturating_add(after);
+        schedule(sim, host, process, Channel::Program, delay, move |sim| {
+            crash_program(sim, host, process);
+        });
+    }
+}
+
+/// The OS kills the program with `SIGKILL` (a crash), unless it ended already: the trace
+/// shows the signal reaching it (`program procN#0 got signal 9`), then its end.
+fn crash_program(sim: &mut Sim, host: usize, process: u64) {
+    let alive = entry(sim, host, process)
+        .and_then(|p| p.tasks.first())
+        .is_some_and(|t| t.alive);
+    if !alive {
+        return;
+    }
+    record_program(sim, process, 0, ProgramEvent::Signal(Signal::KILL));
+    task_ends(sim, host, process, 0, ExitStatus::Signal(Signal::KILL));
 }
 
 /// A callback of a stub.
