@@ -75,7 +75,7 @@ pub(crate) fn release_held(sim: &mut Sim, from: usize, to: usize) {
 /// connections are held at their senders, in the order they were to arrive, and senders
 /// waiting for one of its windows try again. No callback runs here.
 pub(crate) fn host_crashed(sim: &mut Sim, host: usize, old: &mut HostTcp) {
-    for (&id, c) in old.conns.iter_mut() {
+    for (id, c) in old.conns.iter_mut() {
         let Some(peer) = c.peer.filter(|p| p.host != host) else {
             continue;
         };

@@ -19,6 +19,7 @@ mod connect;
 mod hold;
 mod listen;
 mod stream;
+mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -30,6 +31,7 @@ use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol,
 use conn::{Conn, Listener, Phase};
 use hold::Held;
 pub(crate) use hold::{host_crashed, release_held};
+use table::ConnTable;
 
 use crate::rng::Stream;
 use crate::Sim;
@@ -102,7 +104,7 @@ pub(super) enum Segment {
 
 /// One host's TCP state.
 pub(crate) struct HostTcp {
-    conns: BTreeMap<u64, Conn>,
+    conns: ConnTable,
     listeners: BTreeMap<u64, Listener>,
     next_conn: u64,
     next_listener: u64,
@@ -118,7 +120,7 @@ pub(crate) struct HostTcp {
 impl Default for HostTcp {
     fn default() -> Self {
         Self {
-            conns: BTreeMap::new(),
+            conns: ConnTable::default(),
             listeners: BTreeMap::new(),
             next_conn: 0,
             next_listener: 0,
@@ -154,7 +156,7 @@ pub(crate) fn close_all(sim: &mut Sim) {
     let host = sim.current_index();
     sim.host_mut(host).tcp.listeners.clear();
     for _ in 0..SHUTDOWN_SWEEPS {
-        let ids: Vec<u64> = sim.host_ref(host).tcp.conns.keys().copied().collect();
+        let ids: Vec<u64> = sim.host_ref(host).tcp.conns.ids().collect();
         if ids.is_empty() {
             return;
         }
