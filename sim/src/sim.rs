@@ -4,7 +4,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use twinreactor::kit::{self, Core, Driver, WakeHint};
-use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
+use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
 
 use crate::host::Host;
 use crate::host_crash::Down;
@@ -398,11 +398,7 @@ impl Driver for Sim {
 
     fn record(&mut self, event: TraceEvent) {
         if self.config.record_trace {
-            self.trace.push(TraceLine {
-                at: self.clock,
-                host: self.current as u32,
-                event,
-            });
+            self.trace.push(self.clock, self.current as u32, event);
         }
     }
 
