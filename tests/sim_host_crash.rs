@@ -17,7 +17,7 @@ use twinreactor::{
     DatagramProtocol, ExitStatus, LifecycleError, Phase, Pipe, ProcessId, ProcessProtocol,
     ProcessSpec, Reactor, ReactorExt, RemoteError, SocketId, UdpOptions,
 };
-use twinreactor_sim::{HostId, Program, ProgramCx, Sim, SimConfig, SimError, TcpConfig, UdpConfig};
+use twinreactor_sim::{HostId, Program, ProgramCx, Sim, SimError, TcpConfig};
 
 mod multihost;
 
@@ -528,22 +528,7 @@ fn crash_the_current_host_cannot_run_until_it_restarts() {
 #[test]
 fn crash_same_seed_same_trace() {
     fn run(seed: u64) -> String {
-        let mut sim = Sim::with_config(SimConfig {
-            udp: UdpConfig {
-                jitter: Duration::from_millis(2),
-                loss: 0.2,
-                ..UdpConfig::default()
-            },
-            tcp: TcpConfig {
-                give_up: Some(Duration::from_millis(100)),
-                ..TcpConfig::default()
-            },
-            ..SimConfig::exact(seed)
-        });
-        let h0 = HostId::FIRST;
-        let h1 = sim.add_host();
-        sim.start(h0).expect("start");
-        sim.start(h1).expect("start");
+        let (mut sim, h0, h1) = faulty_two_hosts(seed);
         let (s0, _) = udp_socket(&mut sim, h0);
         sim.with_host(h0, |r| r.connect_udp(s0, addr(H1, PORT)))
             .expect("a host")

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use twinreactor::{DatagramProtocol, Reactor, SocketId, UdpOptions};
-use twinreactor_sim::{HostId, Sim, SimConfig, SimError, TcpConfig, UdpConfig};
+use twinreactor_sim::{HostId, Sim, SimError, TcpConfig};
 
 mod multihost;
 
@@ -343,22 +343,7 @@ fn partition_tcp_connect_across_a_partition_times_out() {
 #[test]
 fn partition_same_seed_same_trace() {
     fn run(seed: u64) -> String {
-        let mut sim = Sim::with_config(SimConfig {
-            udp: UdpConfig {
-                jitter: Duration::from_millis(2),
-                loss: 0.2,
-                ..UdpConfig::default()
-            },
-            tcp: TcpConfig {
-                give_up: Some(Duration::from_millis(100)),
-                ..TcpConfig::default()
-            },
-            ..SimConfig::exact(seed)
-        });
-        let h0 = HostId::FIRST;
-        let h1 = sim.add_host();
-        sim.start(h0).expect("start");
-        sim.start(h1).expect("start");
+        let (mut sim, h0, h1) = faulty_two_hosts(seed);
         let (s0, _) = udp_socket(&mut sim, h0);
         let (s1, _) = udp_socket(&mut sim, h1);
         let (client, server) = established(&mut sim, h0, h1);

@@ -181,3 +181,25 @@ pub fn write(sim: &mut Sim, host: HostId, seen: &Seen, bytes: &[u8]) {
         .expect("a host")
         .expect("write");
 }
+
+/// Two started hosts on a faulty network, for determinism runs: UDP with 2 ms jitter and
+/// 20% loss, TCP with its default read splitting and a 100 ms give-up.
+pub fn faulty_two_hosts(seed: u64) -> (Sim, HostId, HostId) {
+    let mut sim = Sim::with_config(SimConfig {
+        udp: UdpConfig {
+            jitter: Duration::from_millis(2),
+            loss: 0.2,
+            ..UdpConfig::default()
+        },
+        tcp: TcpConfig {
+            give_up: Some(Duration::from_millis(100)),
+            ..TcpConfig::default()
+        },
+        ..SimConfig::exact(seed)
+    });
+    let h0 = HostId::FIRST;
+    let h1 = sim.add_host();
+    sim.start(h0).expect("start h0");
+    sim.start(h1).expect("start h1");
+    (sim, h0, h1)
+}
