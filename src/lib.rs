@@ -29,7 +29,7 @@
 mod error;
 mod events;
 mod ids;
-pub mod kit;
+pub mod prelude;
 pub mod process;
 mod reactor;
 mod remote;

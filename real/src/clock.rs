@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use twinreactor::kit::WakeHint;
+use twinreactor_kit::WakeHint;
 
 /// The longest single wait in `poll`. A later deadline is reached through several waits, so
 /// a deadline near `Duration::MAX` never overflows the operating system's timeout (epoll

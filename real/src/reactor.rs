@@ -5,7 +5,7 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use twinreactor::kit::{self, Core, Driver};
+use twinreactor_kit::{self as kit, Core, Driver};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
 
 use crate::clock::{poll_timeout, Clock};
@@ -102,7 +102,7 @@ impl RealReactor {
 }
 
 impl Reactor for RealReactor {
-    twinreactor::impl_reactor_via_kit!();
+    twinreactor_kit::impl_reactor_via_kit!();
 
     fn now(&self) -> Duration {
         self.clock.now()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use twinreactor::kit::Core;
+use twinreactor_kit::Core;
 
 use crate::io::IoQueue;
 use crate::process::HostProcesses;

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeSet;
 
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::TraceEvent;
 
 use crate::{tcp, HostId, Sim, SimError};

@@ -3,7 +3,7 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use twinreactor::kit::{self, Core, Driver, WakeHint};
+use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
 
 use crate::host::Host;
@@ -384,7 +384,7 @@ impl Reactor for Sim {
         })
     }
 
-    twinreactor::impl_reactor_via_kit!();
+    twinreactor_kit::impl_reactor_via_kit!();
 }
 
 impl Driver for Sim {

@@ -16,7 +16,7 @@ use std::process::Child;
 
 use mio::unix::pipe::{Receiver, Sender};
 use mio::Token;
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{
     ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Processes, Signal,

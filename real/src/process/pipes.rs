@@ -3,7 +3,7 @@
 use std::io::{self, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use mio::net::{TcpListener, TcpStream};
 use mio::Token;
-use twinreactor::kit::StreamState;
+use twinreactor_kit::StreamState;
 use twinreactor::{StreamFactory, StreamProtocol, TimerId};
 
 /// Where a connection is in its life.

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use mio::net::TcpStream;
-use twinreactor::kit::{cancelled_connect, Driver, End};
+use twinreactor_kit::{cancelled_connect, Driver, End};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ConnectError, Reactor, StreamProtocol, TcpError, TraceEvent};
 

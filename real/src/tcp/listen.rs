@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use mio::net::{TcpListener, TcpStream};
 use mio::Interest;
 use socket2::{Domain, Protocol, Socket, Type};
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ListenerId, StreamFactory, TcpError, TraceEvent};
 

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::kit::{AbortAction, CloseAction, End};
+use twinreactor_kit::{AbortAction, CloseAction, End};
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
 
 use conn::{Conn, Listener, Phase};

@@ -5,7 +5,7 @@ use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use twinreactor::kit::{deliver_end, producer_notice, Driver, End, PeerFinAction};
+use twinreactor_kit::{deliver_end, producer_notice, Driver, End, PeerFinAction};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent};
 

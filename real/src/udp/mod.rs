@@ -21,7 +21,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use mio::Interest;
 use socket2::SockAddr;
-use twinreactor::kit::DatagramState;
+use twinreactor_kit::DatagramState;
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
 
 use crate::sources::{Ready, Source};

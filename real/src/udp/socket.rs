@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use mio::Token;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
-use twinreactor::kit::DatagramState;
+use twinreactor_kit::DatagramState;
 use twinreactor::{DatagramProtocol, SocketId, UdpError, UdpOptions};
 
 /// A socket of the reactor. It stays in the table after `close_udp` (with `io` gone, so

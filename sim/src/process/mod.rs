@@ -16,7 +16,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{
     Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::process::ProgramEvent;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};

@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::kit::{ByteQueue, StreamState};
+use twinreactor_kit::{ByteQueue, StreamState};
 use twinreactor::{StreamFactory, StreamProtocol, TimerId};
 
 use super::Segment;

@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use twinreactor::kit::{cancelled_connect, Driver, End};
+use twinreactor_kit::{cancelled_connect, Driver, End};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ListenerId, Reactor, StreamProtocol, TcpError, TraceEvent};
 

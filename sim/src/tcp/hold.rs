@@ -26,7 +26,7 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use twinreactor::kit::End;
+use twinreactor_kit::End;
 use twinreactor::Disconnect;
 
 use super::conn::{Peer, Phase};

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ListenerId, StreamFactory, TcpError, TraceEvent};
 

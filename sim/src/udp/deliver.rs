@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use twinreactor::kit::Driver;
+use twinreactor_kit::Driver;
 use twinreactor::trace::UdpTrace;
 use twinreactor::{DatagramProtocol, Reactor, SocketId, TraceEvent};
 

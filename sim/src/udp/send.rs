@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 
-use twinreactor::kit::{check_size, DatagramState};
+use twinreactor_kit::{check_size, DatagramState};
 use twinreactor::udp::{check_destination, is_broadcast};
 use twinreactor::{SocketId, UdpError};
 

@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use twinreactor::kit::DatagramState;
+use twinreactor_kit::DatagramState;
 use twinreactor::{DatagramProtocol, UdpOptions};
 
 /// A bound socket. It stays in its host's table after `close_udp` (no longer `open`) until

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::deadline_queue::{DeadlineQueue, Entry};
-use crate::{TimerError, TimerFn, TimerId, TimerState};
+use twinreactor::{TimerError, TimerFn, TimerId, TimerState};
 
 /// Deadlines are kept as whole nanoseconds; later ones saturate at `u64::MAX` (about 584 years).
 fn nanos(d: Duration) -> u64 {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::firing::resume_stalled;
 use super::{fire_lifecycle, Driver, Role};
-use crate::{LifecycleError, RunEnd, TraceEvent, SHUTDOWN, STARTUP};
+use twinreactor::{LifecycleError, RunEnd, TraceEvent, SHUTDOWN, STARTUP};
 
 /// How long the reactor may wait for I/O before its next iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 //! rule and says what the reactor must do next (send, end, notify); sockets, segments and
 //! time stay in the reactors.
 
-use crate::tcp::{HIGH_WATER, LOW_WATER};
-use crate::trace::TcpTrace;
-use crate::{ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TimerId};
-use crate::{TimerState, TraceEvent};
+use twinreactor::tcp::{HIGH_WATER, LOW_WATER};
+use twinreactor::trace::TcpTrace;
+use twinreactor::{ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TimerId};
+use twinreactor::{TimerState, TraceEvent};
 
 use super::Driver;
 

@@ -1,9 +1,11 @@
-//! Reactor-independent machinery that both reactors are built from.
+//! # twinreactor-kit: the bookkeeping both reactors share
 //!
 //! The timer queue, system-event triggers, the lifecycle state machine, the remote-call
-//! inbox and the first three steps of an iteration are pure bookkeeping with no I/O, so
-//! they live here once. The simulator and the real reactor each add only what differs: how
-//! time passes and how I/O becomes ready. Protocol code never needs this module.
+//! inbox, the first three steps of an iteration and the TCP/UDP rules are pure bookkeeping
+//! with no I/O, so they live here once. The simulator (`twinreactor-sim`) and the real
+//! reactor (`twinreactor-real`) each add only what differs: how time passes and how I/O
+//! becomes ready. Protocol code never needs this crate: it is written against the contract,
+//! `twinreactor`, alone. Its API follows the two reactors' needs and is not stable.
 
 mod datagram;
 mod deadline_queue;
@@ -18,6 +20,10 @@ mod timers;
 
 use std::sync::Arc;
 
+/// The contract crate, for the paths that [`impl_reactor_via_kit!`] expands to.
+#[doc(hidden)]
+pub use twinreactor as contract;
+
 pub use datagram::{check_size, DatagramState};
 pub use events::{Events, Firing, Role, Stage};
 pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
@@ -31,7 +37,7 @@ pub use stream::{
 };
 pub use timers::{PassMark, TimerQueue};
 
-use crate::{Reactor, TraceEvent};
+use twinreactor::{Reactor, TraceEvent};
 
 /// The state every reactor keeps, whatever drives it.
 pub struct Core {

@@ -6,8 +6,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::udp::{check_destination, is_broadcast, MAX_DATAGRAM};
-use crate::{SocketId, UdpError};
+use twinreactor::udp::{check_destination, is_broadcast, MAX_DATAGRAM};
+use twinreactor::{SocketId, UdpError};
 
 /// The largest multicast time-to-live.
 const MAX_TTL: u32 = 255;

@@ -1,6 +1,6 @@
 //! The lifecycle state machine behind `run`, `stop`, `crash` and `is_running`.
 
-use crate::LifecycleError;
+use twinreactor::LifecycleError;
 
 /// Lifecycle flags of one reactor. See `docs/contract.md`, "Lifecycle".
 #[derive(Clone, Debug, Default)]

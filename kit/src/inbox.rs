@@ -1,10 +1,10 @@
-//! The queue behind [`Remote`](crate::Remote): calls from other threads.
+//! The queue behind [`Remote`](twinreactor::Remote): calls from other threads.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::{RemoteError, RemoteFn, RemoteQueue};
+use twinreactor::{RemoteError, RemoteFn, RemoteQueue};
 
 struct Queue {
     calls: VecDeque<RemoteFn>,

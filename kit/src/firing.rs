@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{Driver, Role, Stage};
-use crate::{CompletionId, Phase, TraceEvent, TriggerError};
+use twinreactor::{CompletionId, Phase, TraceEvent, TriggerError};
 
 /// Fires `event` for the user. An event with no triggers does nothing.
 pub fn fire<D: Driver>(d: &mut D, event: &str) -> Result<(), TriggerError> {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use crate::{CompletionId, Phase, TriggerError, TriggerFn, TriggerId};
+use twinreactor::{CompletionId, Phase, TriggerError, TriggerFn, TriggerId};
 
 /// What a firing means to the reactor's lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
