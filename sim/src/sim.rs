@@ -3,18 +3,15 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
+use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
 use crate::host::Host;
 use crate::host_crash::Down;
-use crate::panic::replay_message;
 use crate::partition::Partitions;
+use crate::report::{self, Failure, SimSnapshot, TAIL_LINES};
 use crate::rng::{SimRng, Stream};
 use crate::{process, tcp, udp, HostId, SimConfig, SimError, TraceHandle};
-
-/// How many trace lines an error or a panic message shows.
-const TAIL_LINES: usize = 20;
 
 /// What one [`Sim::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +68,8 @@ pub struct Sim {
     pub(crate) partitions: Partitions,
     /// The hosts that crashed and have not restarted.
     pub(crate) down: Down,
+    /// Whether a failure report for this simulation has been printed already.
+    reported: bool,
 }
 
 impl Sim {
@@ -82,6 +81,7 @@ impl Sim {
 
     /// A simulation with one host and these settings.
     pub fn with_config(config: SimConfig) -> Self {
+        report::hook::install();
         Self {
             rngs: Stream::ALL.map(|stream| SimRng::new(config.seed, stream)),
             config,
@@ -93,6 +93,7 @@ impl Sim {
             soonest: Vec::new(),
             partitions: Partitions::default(),
             down: Down::default(),
+            reported: false,
         }
     }
 
@@ -255,6 +256,17 @@ impl Sim {
     /// The index of `host`, if it is one of this simulation's.
     pub(crate) fn check_host(&self, host: HostId) -> Result<usize, SimError> {
         self.index(host)
+    }
+
+    /// This simulation's state for a failure report.
+    fn snapshot(&self, callback_host: Option<u32>) -> SimSnapshot {
+        SimSnapshot {
+            seed: self.config.seed,
+            at: self.clock,
+            callback_host,
+            trace: self.trace.clone(),
+            traced: self.config.record_trace,
+        }
     }
 
     fn index(&self, host: HostId) -> Result<usize, SimError> {
@@ -420,14 +432,17 @@ impl Driver for Sim {
                     }
                 }
                 self.current = culprit;
-                let message = replay_message(
-                    payload.as_ref(),
-                    self.config.seed,
-                    culprit as u32,
-                    self.clock,
-                    &self.trace.tail(TAIL_LINES),
-                );
-                resume_unwind(Box::new(message))
+                let snapshot = self.snapshot(Some(culprit as u32));
+                report::remember(snapshot.clone());
+                let original = report::payload_text(payload.as_ref());
+                if !report::collecting() {
+                    eprintln!(
+                        "{}",
+                        Failure::from_panic(snapshot.clone(), original).report()
+                    );
+                    self.reported = true;
+                }
+                resume_unwind(Box::new(report::payload_message(original, &snapshot)))
             }
         }
     }
@@ -436,5 +451,24 @@ impl Driver for Sim {
         tcp::close_all(self);
         udp::close_all(self);
         process::close_all(self);
+    }
+}
+
+/// A `Sim` dropped by a panic (an assertion in the test after `run()`, say) prints the
+/// failure report with its seed, unless one was printed already; while a sweep collects,
+/// it only leaves its state for the sweep's report.
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let panicking = std::thread::panicking();
+        let collecting = report::collecting();
+        if !panicking && !collecting {
+            return;
+        }
+        let snapshot = self.snapshot(None);
+        report::remember(snapshot.clone());
+        if panicking && !collecting && !self.reported {
+            let failure = Failure::from_panic(snapshot, "(the panic's message was not seen)");
+            eprintln!("{}", failure.report());
+        }
     }
 }

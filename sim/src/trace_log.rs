@@ -69,6 +69,11 @@ impl TraceHandle {
         chunks.last.push(line);
     }
 
+    /// Whether `other` is a handle to this same trace.
+    pub(crate) fn same_as(&self, other: &TraceHandle) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Every line recorded so far.
     pub fn lines(&self) -> Vec<TraceLine> {
         self.0.borrow().iter().map(Stored::line).collect()
