@@ -1,18 +1,4 @@
 //! Seed sweeps: one scenario, many seeds, all cores, and the lowest failing seed reported.
-//!
-//! ```
-//! use std::time::Duration;
-//! use twinreactor::prelude::*;
-//! use twinreactor_sim::{Sim, Sweep};
-//!
-//! Sweep::new(100).run(|seed| {
-//!     let mut sim = Sim::new(seed);
-//!     sim.after(Duration::from_millis(250), |r| r.stop().unwrap());
-//!     sim.run()?;
-//!     assert_eq!(sim.now(), Duration::from_millis(250));
-//!     Ok::<_, twinreactor::LifecycleError>(())
-//! });
-//! ```
 
 mod plan;
 mod progress;
@@ -88,6 +74,20 @@ pub struct Summary {
 ///   that half-open range ([`SEEDS_ENV`]);
 /// * `TWINREACTOR_SHARD=<k>/<n>` runs the `k`-th of `n` interleaved shares (`0 <= k < n`),
 ///   so that `n` CI jobs together run every seed once ([`SHARD_ENV`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use twinreactor::prelude::*;
+/// use twinreactor_sim::{Sim, Sweep};
+///
+/// Sweep::new(100).run(|seed| {
+///     let mut sim = Sim::new(seed);
+///     sim.after(Duration::from_millis(250), |r| r.stop().unwrap());
+///     sim.run()?;
+///     assert_eq!(sim.now(), Duration::from_millis(250));
+///     Ok::<_, twinreactor::LifecycleError>(())
+/// });
+/// ```
 ///
 /// Numbers are decimal or `0x` hexadecimal. A malformed value, an empty range or an empty
 /// shard fails the sweep with a [`SweepError`] naming the variable, never a silent default.

@@ -129,6 +129,9 @@ impl Plan {
     /// The seeds in words, for the summary and the report.
     pub(crate) fn describe(&self) -> String {
         let Range { start, end } = self.range;
+        if self.replay {
+            return format!("seed {start}, from {SEED_ENV}");
+        }
         match self.shard {
             (_, 1) => format!("seeds {start}..{end}"),
             (k, n) => format!("shard {k}/{n} of seeds {start}..{end}"),
