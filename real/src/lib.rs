@@ -26,3 +26,8 @@ mod tcp;
 mod udp;
 
 pub use reactor::RealReactor;
+
+/// The code samples in this crate's README.md, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

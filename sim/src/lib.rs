@@ -15,6 +15,8 @@
 //! * Faults beyond each protocol's own: partitions ([`Sim::partition`]) and host crashes
 //!   and restarts ([`Sim::crash_host`], [`Sim::restart_host`]).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod config;
 mod error;
 mod host;
@@ -42,3 +44,8 @@ pub use sweep::{Outcome, Summary, Sweep, SweepError, SweepFailed, SEEDS_ENV, SHA
 pub use tcp::TcpConfig;
 pub use trace_log::TraceHandle;
 pub use udp::UdpConfig;
+
+/// The code samples in this crate's README.md, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
