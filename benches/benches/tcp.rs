@@ -8,97 +8,21 @@
 //! the contenders whose name contains `text`, and `SCALE=x` to multiply every round-trip
 //! count by `x` (default 1).
 
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use twinreactor::{ConnId, Disconnect, Reactor, StreamFactory, StreamProtocol, Tcp};
+mod ping_pong;
+
+use ping_pong::{drive, turmoil_sim, EchoFactory, MSG};
+use twinreactor::Tcp;
 use twinreactor_real::RealReactor;
 use twinreactor_sim::{Sim, SimConfig, TcpConfig};
 
-/// The message size.
-const MSG: usize = 64;
 /// The simulator's seed.
 const SEED: u64 = 0x7c9;
-/// A connect timeout that never fires.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Sends a message, waits until as many bytes came back, `left` times, then closes; the
-/// reactor stops when the last connection has ended.
-struct Pinger {
-    left: usize,
-    got: usize,
-    open: Rc<Cell<usize>>,
-}
-
-impl StreamProtocol for Pinger {
-    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
-        r.write(conn, &[7; MSG]).expect("open");
-    }
-
-    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        self.got += bytes.len();
-        while self.got >= MSG {
-            self.got -= MSG;
-            self.left -= 1;
-            if self.left == 0 {
-                r.close(conn).expect("open");
-                return;
-            }
-            r.write(conn, &[7; MSG]).expect("open");
-        }
-    }
-
-    fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, reason: Disconnect) {
-        assert_eq!(reason, Disconnect::Done);
-        self.open.set(self.open.get() - 1);
-        if self.open.get() == 0 {
-            r.stop().expect("running");
-        }
-    }
-}
-
-/// Writes back what it reads.
-struct Echo;
-
-impl StreamProtocol for Echo {
-    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        r.write(conn, bytes).expect("open");
-    }
-
-    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
-}
-
-/// Accepts with [`Echo`].
-struct EchoFactory;
-
-impl StreamFactory for EchoFactory {
-    fn accept(&mut self, _: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
-        Some(Box::new(Echo))
-    }
-}
-
-/// Connects `conns` pingers to `addr`, each doing `rts` round trips, runs, and returns the
-/// wall time of the run.
-fn drive(r: &mut dyn Reactor, addr: SocketAddr, conns: usize, rts: usize) -> Duration {
-    let open = Rc::new(Cell::new(conns));
-    for _ in 0..conns {
-        let pinger = Pinger {
-            left: rts,
-            got: 0,
-            open: open.clone(),
-        };
-        r.connect_tcp(addr, Box::new(pinger), TIMEOUT)
-            .expect("connect");
-    }
-    let start = Instant::now();
-    r.run().expect("run");
-    start.elapsed()
-}
 
 /// The simulator: the pingers on host 0, the echo server on host 1, 10.0.0.1 -> 10.0.0.2,
 /// default settings (50 µs latency), reads split at seeded points (a quarter of the reads,
@@ -190,58 +114,6 @@ fn tokio_current_thread(conns: usize, rts: usize) -> Duration {
         }
         start.elapsed()
     })
-}
-
-/// turmoil: a tokio-based network simulator, zero latency, both sides as turmoil hosts.
-fn turmoil_sim(conns: usize, rts: usize) -> Duration {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut sim = turmoil::Builder::new()
-        .simulation_duration(Duration::from_secs(1_000_000))
-        .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::ZERO)
-        .build();
-    sim.host("server", || async {
-        let listener = turmoil::net::TcpListener::bind("0.0.0.0:7000").await?;
-        loop {
-            let (mut s, _) = listener.accept().await?;
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if s.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    sim.client("client", async move {
-        let clients: Vec<_> = (0..conns)
-            .map(|_| {
-                tokio::spawn(async move {
-                    let mut s = turmoil::net::TcpStream::connect("server:7000")
-                        .await
-                        .expect("connect");
-                    let mut buf = [0u8; MSG];
-                    for _ in 0..rts {
-                        s.write_all(&[7; MSG]).await.expect("write");
-                        s.read_exact(&mut buf).await.expect("read");
-                    }
-                })
-            })
-            .collect();
-        for c in clients {
-            c.await?;
-        }
-        Ok(())
-    });
-    let start = Instant::now();
-    sim.run().expect("turmoil run");
-    start.elapsed()
 }
 
 /// A hand-written mio loop: one poll, both sides, edge-triggered, reads until `WouldBlock`
@@ -422,8 +294,18 @@ fn main() {
             n(200_000),
             Box::new(|c, r| sim(c, r, false, false)),
         ),
-        ("turmoil", 1, n(20_000), Box::new(turmoil_sim)),
-        ("turmoil", 50, n(400), Box::new(turmoil_sim)),
+        (
+            "turmoil",
+            1,
+            n(20_000),
+            Box::new(|c, r| turmoil_sim(c, r, SEED)),
+        ),
+        (
+            "turmoil",
+            50,
+            n(400),
+            Box::new(|c, r| turmoil_sim(c, r, SEED)),
+        ),
         ("real reactor", 1, n(50_000), Box::new(real)),
         ("real reactor", 50, n(2_000), Box::new(real)),
         (

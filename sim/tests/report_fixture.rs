@@ -37,7 +37,10 @@ fn scenario(seed: u64) {
     let mut sim = Sim::new(seed);
     let delay = Duration::from_millis(seed % 50);
     sim.after(delay, move |r| {
-        assert!(seed == 0 || !seed.is_multiple_of(7), "planted bug at seed {seed}");
+        assert!(
+            seed == 0 || !seed.is_multiple_of(7),
+            "planted bug at seed {seed}"
+        );
         r.stop().unwrap();
     });
     sim.run().unwrap();
