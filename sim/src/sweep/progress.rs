@@ -31,7 +31,7 @@ impl Progress {
         let bar = watched.then(|| {
             let bar = ProgressBar::with_draw_target(Some(plan.len()), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "twinreactor sweep {bar:30} {pos}/{len} seeds, {per_sec}, {msg} [{elapsed}]",
+                "twinreactor sweep {bar:20} {pos}/{len} seeds, {msg}, eta {eta}",
             )
             .expect("the template is valid");
             bar.set_style(style);
