@@ -7,7 +7,10 @@
 //! timing, and no randomly seeded hash map is iterated.
 //!
 //! * A failure replays from its seed: `TWINREACTOR_SEED=<seed>` overrides the seed of every
-//!   [`Sim::new`], and a panic in a callback names the seed and the command to replay it.
+//!   [`Sim::new`], and a failure (a callback's panic, or a panic in the test while a `Sim`
+//!   is alive) prints the seed, the commands that replay it and the end of the trace.
+//! * [`Sweep`] runs one scenario over many seeds on all cores and reports the lowest
+//!   failing seed.
 //! * When nothing can happen any more and `run()` has not ended, `run()` returns
 //!   [`twinreactor::LifecycleError::Quiescent`] with the end of the trace: never a hang.
 //! * Calls through a [`twinreactor::Remote`] run at the next iteration boundary after they
