@@ -33,6 +33,7 @@ mod rng;
 mod sim;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+mod swarm;
 mod sweep;
 mod tcp;
 mod trace_log;

@@ -18,6 +18,9 @@ pub enum Stream {
     Faults = 3,
     /// Program stubs: how their output is chunked.
     Programs = 4,
+    /// The fault mix of [`SimConfig::swarm`](crate::SimConfig::swarm), drawn once before
+    /// the simulation starts (not one of the simulation's own streams).
+    Swarm = 5,
 }
 
 impl Stream {
