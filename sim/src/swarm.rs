@@ -158,10 +158,13 @@ mod tests {
         }
     }
 
+    /// Whether one fault kind is on in a mix.
+    type Kind = fn(&SimConfig) -> bool;
+
     #[test]
     fn every_kind_is_on_in_some_seeds_and_off_in_others() {
         let mixes: Vec<SimConfig> = (0..1000).map(SimConfig::swarm_exact).collect();
-        let kinds: [(&str, fn(&SimConfig) -> bool); 10] = [
+        let kinds: [(&str, Kind); 10] = [
             ("tcp latency", |c| {
                 c.tcp.latency != Duration::from_micros(50)
             }),
