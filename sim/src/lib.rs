@@ -16,15 +16,15 @@
 //!   and restarts ([`Sim::crash_host`], [`Sim::restart_host`]).
 
 mod config;
+mod deliveries;
 mod error;
 mod host;
 mod host_crash;
-mod io;
-mod net;
 mod panic;
 mod partition;
 mod process;
 mod rng;
+mod routing;
 mod sim;
 #[cfg(feature = "proptest")]
 pub mod strategy;

@@ -3,15 +3,15 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
+use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
-use crate::host::Host;
+use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
 use crate::panic::replay_message;
 use crate::partition::Partitions;
 use crate::rng::{SimRng, Stream};
-use crate::{process, tcp, udp, HostId, SimConfig, SimError, TraceHandle};
+use crate::{HostId, SimConfig, SimError, TraceHandle};
 
 /// How many trace lines an error or a panic message shows.
 const TAIL_LINES: usize = 20;
@@ -433,8 +433,8 @@ impl Driver for Sim {
     }
 
     fn close_all(&mut self) {
-        tcp::close_all(self);
-        udp::close_all(self);
-        process::close_all(self);
+        for subsystem in SUBSYSTEMS {
+            subsystem.close_all(self);
+        }
     }
 }

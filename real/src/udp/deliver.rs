@@ -1,11 +1,12 @@
 //! Deliveries to a socket's protocol, with the protocol taken out of the table while it is
-//! called. Each runs from step 4 (readiness, or a deferred delivery), never inside a call.
+//! called. Each runs from step 4 (readiness, or a deferred delivery; the steps:
+//! [`twinreactor_kit::iterate`]), never inside a call.
 
 use std::net::SocketAddr;
 
-use twinreactor_kit::Driver;
 use twinreactor::trace::UdpTrace;
 use twinreactor::{DatagramProtocol, Reactor, SocketId, TraceEvent};
+use twinreactor_kit::Driver;
 
 use crate::RealReactor;
 
