@@ -9,14 +9,15 @@
 
 mod datagram;
 mod deadline_queue;
-mod events;
 mod firing;
 mod inbox;
 mod lifecycle;
 mod ops;
 mod run;
 mod stream;
+mod subsystem;
 mod timers;
+mod triggers;
 
 use std::sync::Arc;
 
@@ -25,16 +26,17 @@ use std::sync::Arc;
 pub use twinreactor as contract;
 
 pub use datagram::{check_size, DatagramState};
-pub use events::{Events, Firing, Role, Stage};
 pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
 pub use inbox::Inbox;
 pub use lifecycle::Lifecycle;
+pub use triggers::{Events, Firing, Role, Stage};
 
 pub use run::{begin_run, end_run, iterate, poison, run_ended, wake_hint, WakeHint};
 pub use stream::{
     cancelled_connect, deliver_end, producer_notice, AbortAction, ByteQueue, CloseAction, End,
     PeerFinAction, StreamCall, StreamState, WriteSide,
 };
+pub use subsystem::Subsystem;
 pub use timers::{PassMark, TimerQueue};
 
 use twinreactor::{Reactor, TraceEvent};
@@ -81,7 +83,8 @@ pub trait Driver: Reactor + Sized {
     /// Records a delivered event in the trace (a no-op where no trace is kept).
     fn record(&mut self, event: TraceEvent);
     /// Shutdown, after the `Before` phase: closes every connection, listener, socket and
-    /// child process, so that nothing outlives `run()`.
+    /// child process, so that nothing outlives `run()`, by calling
+    /// [`Subsystem::close_all`] of each of the reactor's subsystems in turn.
     fn close_all(&mut self);
     /// Runs `f`, which may call user code. If user code panics, the reactor is poisoned with
     /// [`poison`] and the panic goes on (with whatever context the reactor adds, such as the

@@ -1,5 +1,8 @@
 //! The parts of `run()` that both reactors share: its start, the first three steps of each
 //! iteration, its end, and what a panic leaves behind.
+//!
+//! The steps of one iteration are defined once, on [`iterate`]: comments elsewhere that
+//! say "step 4" mean step 4 of that list.
 
 use std::time::Duration;
 
@@ -37,9 +40,18 @@ pub fn begin_run<D: Driver>(d: &mut D) -> Result<(), LifecycleError> {
     Ok(())
 }
 
-/// Steps 1 to 3 of an iteration: remote calls queued when the drain began, timers due at
-/// the start of the pass, then the start of shutdown if `stop()` was called. Each step
-/// stops early once `crash()` has been called.
+/// Steps 1 to 3 of an iteration. The steps of one iteration, in both reactors:
+///
+/// 1. calls from other threads that were queued when the drain began;
+/// 2. timers due at the start of the pass, in deadline then FIFO order;
+/// 3. the start of shutdown, if `stop()` was called;
+/// 4. I/O readiness, each reactor's own, run after this unless [`run_ended`] says the run
+///    is over: the simulator runs the deliveries due now (`sim/src/deliveries.rs`) in an
+///    order drawn from its seed; the real reactor runs deferred deliveries, then mio's
+///    readiness by token (`real/src/dispatch.rs`).
+///
+/// Each step stops early once `crash()` has been called. Between iterations a reactor may
+/// wait for as long as [`wake_hint`] says.
 pub fn iterate<D: Driver>(d: &mut D) {
     let queued = d.core().inbox.len();
     for _ in 0..queued {

@@ -18,10 +18,11 @@
 //! ```
 
 mod clock;
+mod dispatch;
+mod ignore;
 mod poller;
 mod process;
 mod reactor;
-mod sources;
 mod tcp;
 mod udp;
 

@@ -6,15 +6,47 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mio::event::Event;
 use mio::{Events, Poll, Registry, Token, Waker};
 
-use crate::sources::Ready;
+use crate::ignore::{ignore, Why};
 
-/// The token of the waker. I/O sources take tokens from 1 up (see `Sources`).
+/// The token of the waker. I/O sources take tokens from 1 up (see `dispatch::Tokens`).
 pub(crate) const WAKER: Token = Token(0);
 
 /// How many readiness events one poll returns at most; more wait for the next poll.
 const EVENT_CAPACITY: usize = 256;
+
+/// The readiness of one token, copied out of mio's event buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ready {
+    /// The token registered with the source.
+    pub(crate) token: Token,
+    /// Readable (or a listener has a connection to accept).
+    pub(crate) readable: bool,
+    /// Writable (or a non-blocking connect finished).
+    pub(crate) writable: bool,
+    /// The read side is closed (peer FIN, or a pipe's writer closed).
+    pub(crate) read_closed: bool,
+    /// The write side is closed.
+    pub(crate) write_closed: bool,
+    /// The source reports an error (read it with `take_error`).
+    pub(crate) error: bool,
+}
+
+impl Ready {
+    /// Copies what matters of a mio event.
+    pub(crate) fn of(event: &Event) -> Self {
+        Self {
+            token: event.token(),
+            readable: event.is_readable(),
+            writable: event.is_writable(),
+            read_closed: event.is_read_closed(),
+            write_closed: event.is_write_closed(),
+            error: event.is_error(),
+        }
+    }
+}
 
 /// A mio `Poll` with its event buffer and waker.
 pub(crate) struct Poller {
@@ -38,14 +70,7 @@ impl Poller {
     /// A function that interrupts the current or next [`Poller::wait`], from any thread.
     pub(crate) fn wake_fn(&self) -> impl Fn() + Send + Sync + 'static {
         let waker = Arc::clone(&self.waker);
-        move || {
-            // This runs on the caller's thread, after its call is already queued, so it must
-            // not panic. mio's waker fails only in rare OS conditions (its eventfd or pipe
-            // cannot be written); the call then stays queued and runs at the next iteration
-            // that something else (a timer, I/O, another call) starts. Nothing better can be
-            // done from a thread that does not own the reactor.
-            let _ = waker.wake();
-        }
+        move || ignore(waker.wake(), Why::WakeFailed)
     }
 
     /// Where I/O sources are registered.

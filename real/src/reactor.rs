@@ -6,14 +6,18 @@ use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
-use twinreactor_kit::{self as kit, Core, Driver};
+use twinreactor_kit::{self as kit, Core, Driver, Subsystem};
 
 use crate::clock::{poll_timeout, Clock};
+use crate::dispatch::Tokens;
 use crate::poller::Poller;
-use crate::process::RealProcesses;
-use crate::sources::Sources;
-use crate::tcp::RealTcp;
-use crate::udp::RealUdp;
+use crate::process::{ProcessSubsystem, RealProcesses};
+use crate::tcp::{RealTcp, TcpSubsystem};
+use crate::udp::{RealUdp, UdpSubsystem};
+
+/// The reactor's subsystems, in the order shutdown closes them.
+const SUBSYSTEMS: [&dyn Subsystem<RealReactor>; 3] =
+    [&TcpSubsystem, &UdpSubsystem, &ProcessSubsystem];
 
 /// A reactor on the operating system: monotonic time, mio readiness, and calls from other
 /// threads that wake its poll.
@@ -46,7 +50,7 @@ pub struct RealReactor {
     clock: Clock,
     pub(crate) poller: Poller,
     trace: Option<Vec<TraceLine>>,
-    pub(crate) sources: Sources,
+    pub(crate) tokens: Tokens,
     pub(crate) tcp: RealTcp,
     pub(crate) udp: RealUdp,
     pub(crate) processes: RealProcesses,
@@ -65,7 +69,7 @@ impl RealReactor {
             clock: Clock::start(),
             poller,
             trace: None,
-            sources: Sources::default(),
+            tokens: Tokens::default(),
             tcp: RealTcp::default(),
             udp: RealUdp::default(),
             processes: RealProcesses::default(),
@@ -87,12 +91,12 @@ impl RealReactor {
     /// Waits for I/O, a remote call, or the next timer's deadline (not at all when step 4
     /// already has work), and queues the readiness found for step 4.
     fn wait(&mut self) -> io::Result<()> {
-        let timeout = if self.sources.has_work() {
+        let timeout = if self.tokens.has_work() {
             Some(Duration::ZERO)
         } else {
             poll_timeout(kit::wake_hint(self), self.now())
         };
-        self.poller.wait(timeout, &mut self.sources.ready)
+        self.poller.wait(timeout, &mut self.tokens.ready)
     }
 
     /// Whether `crash()` was called during this run.
@@ -160,9 +164,9 @@ impl Driver for RealReactor {
     }
 
     fn close_all(&mut self) {
-        crate::tcp::close_all(self);
-        crate::udp::close_all(self);
-        crate::process::close_all(self);
+        for subsystem in SUBSYSTEMS {
+            subsystem.close_all(self);
+        }
     }
 }
 

@@ -2,12 +2,13 @@
 
 use std::fmt;
 
-use twinreactor_kit::Core;
+use twinreactor_kit::{Core, Subsystem};
 
-use crate::io::IoQueue;
-use crate::process::HostProcesses;
-use crate::tcp::HostTcp;
-use crate::udp::HostUdp;
+use crate::deliveries::DeliveryQueue;
+use crate::process::{HostProcesses, ProcessSubsystem};
+use crate::tcp::{HostTcp, TcpSubsystem};
+use crate::udp::{HostUdp, UdpSubsystem};
+use crate::Sim;
 
 /// A host of a simulation. Issued by [`Sim::add_host`](crate::Sim::add_host); the host a
 /// simulation starts with is [`HostId::FIRST`].
@@ -34,7 +35,7 @@ impl fmt::Display for HostId {
 /// and process tables.
 pub(crate) struct Host {
     pub(crate) core: Core,
-    pub(crate) io: IoQueue,
+    pub(crate) io: DeliveryQueue,
     pub(crate) tcp: HostTcp,
     pub(crate) udp: HostUdp,
     pub(crate) processes: HostProcesses,
@@ -46,7 +47,7 @@ impl Host {
         // iteration boundary, so a queued call needs no wake-up.
         Self {
             core: Core::new(|| {}),
-            io: IoQueue::default(),
+            io: DeliveryQueue::default(),
             tcp: HostTcp::default(),
             udp: HostUdp::default(),
             processes: HostProcesses::default(),
@@ -58,8 +59,31 @@ impl Host {
     /// ids, so that segments still addressed to the old connections never reach new ones.
     pub(crate) fn reborn(&self) -> Self {
         let mut host = Self::new();
-        host.tcp = self.tcp.reborn();
-        host.processes = self.processes.reborn();
+        for subsystem in SUBSYSTEMS {
+            subsystem.reborn(self, &mut host);
+        }
         host
     }
 }
+
+/// A per-host subsystem of the simulation: what becomes of its part of a host when the host
+/// shuts down ([`Subsystem::close_all`]), crashes, and restarts. The simulation iterates over
+/// [`SUBSYSTEMS`] at each of these, as madsim's plugin simulators get `create_node` and
+/// `reset_node`. Timers and triggers are the host's [`Core`], which a crash drops whole.
+pub(crate) trait HostSubsystem: Subsystem<Sim> {
+    /// Carries over from `old`, a host that lost power, into `fresh`, the blank host that
+    /// replaces it, what a real machine keeps (on disk, or to stay unambiguous on the wire).
+    fn reborn(&self, old: &Host, fresh: &mut Host);
+
+    /// Host number `host` has crashed, and `old` is what it had: tells the other hosts
+    /// what a real network would show them. Nothing, unless the subsystem says otherwise.
+    fn crashed(&self, _sim: &mut Sim, _host: usize, _old: &mut Host) {}
+
+    /// Host number `host` has just restarted. Nothing, unless the subsystem says otherwise.
+    fn restarted(&self, _sim: &mut Sim, _host: usize) {}
+}
+
+/// The subsystems of every simulated host, in the order their hooks run (shutdown closes
+/// TCP, then UDP, then processes: that order is in every trace).
+pub(crate) const SUBSYSTEMS: [&dyn HostSubsystem; 3] =
+    [&TcpSubsystem, &UdpSubsystem, &ProcessSubsystem];

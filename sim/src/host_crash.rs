@@ -31,7 +31,8 @@ use std::collections::BTreeSet;
 use twinreactor::TraceEvent;
 use twinreactor_kit::Driver;
 
-use crate::{tcp, HostId, Sim, SimError};
+use crate::host::SUBSYSTEMS;
+use crate::{HostId, Sim, SimError};
 
 /// The hosts that are down, by number.
 #[derive(Default)]
@@ -82,7 +83,9 @@ impl Sim {
         let blank = self.host_ref(index).reborn();
         let mut old = std::mem::replace(self.host_mut(index), blank);
         self.down.hosts.insert(index);
-        tcp::host_crashed(self, index, &mut old.tcp);
+        for subsystem in SUBSYSTEMS {
+            subsystem.crashed(self, index, &mut old);
+        }
         // Protocols, stubs, timers and triggers go here, told nothing; dropping the core
         // closes the remote queue.
         drop(old);
@@ -130,10 +133,8 @@ impl Sim {
         let blank = std::mem::replace(self.host_mut(index), fresh);
         self.down.hosts.remove(&index);
         self.record_power(index, true);
-        for from in 0..self.host_count() {
-            if from != index && !self.partitions.blocks(from, index) {
-                tcp::release_held(self, from, index);
-            }
+        for subsystem in SUBSYSTEMS {
+            subsystem.restarted(self, index);
         }
         drop(blank);
         Ok(())

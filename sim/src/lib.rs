@@ -21,15 +21,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
+mod deliveries;
 mod error;
 mod host;
 mod host_crash;
-mod io;
-mod net;
 mod partition;
 mod process;
 mod report;
 mod rng;
+mod routing;
 mod sim;
 #[cfg(feature = "proptest")]
 pub mod strategy;

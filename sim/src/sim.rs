@@ -6,12 +6,12 @@ use std::time::Duration;
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
 use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
-use crate::host::Host;
+use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
 use crate::partition::Partitions;
 use crate::report::{self, Failure, SimSnapshot, TAIL_LINES};
 use crate::rng::{SimRng, Stream};
-use crate::{process, tcp, udp, HostId, SimConfig, SimError, TraceHandle};
+use crate::{HostId, SimConfig, SimError, TraceHandle};
 
 /// What one [`Sim::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -448,9 +448,9 @@ impl Driver for Sim {
     }
 
     fn close_all(&mut self) {
-        tcp::close_all(self);
-        udp::close_all(self);
-        process::close_all(self);
+        for subsystem in SUBSYSTEMS {
+            subsystem.close_all(self);
+        }
     }
 }
 

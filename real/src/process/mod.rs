@@ -21,15 +21,16 @@ use twinreactor::{
     ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Processes, Signal,
     TraceEvent,
 };
-use twinreactor_kit::Driver;
+use twinreactor_kit::{Driver, Subsystem};
 
 pub(crate) use pipes::ready;
 
+use crate::ignore::{ignore, Why};
 use crate::RealReactor;
 
 /// What a process token stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SourceKey {
+pub(crate) enum TokenKey {
     /// The write end of a child's stdin.
     Stdin(u64),
     /// The read end of a child's stdout.
@@ -90,14 +91,28 @@ enum ExitWatch {
     Polled,
 }
 
+impl RealProcesses {
+    /// Whether a test forced the polled fallback.
+    #[cfg(test)]
+    fn polling_forced(&self) -> bool {
+        self.force_polling
+    }
+
+    /// Whether a test forced the polled fallback: never, outside tests.
+    #[cfg(not(test))]
+    fn polling_forced(&self) -> bool {
+        false
+    }
+}
+
 impl Drop for RealProcesses {
     /// Kills and reaps every child still running, so that no zombie outlives the reactor;
     /// the pipes close with the table.
     fn drop(&mut self) {
         for c in self.table.values_mut() {
             if c.status.is_none() {
-                let _ = c.child.kill();
-                let _ = c.child.wait();
+                ignore(c.child.kill(), Why::ChildExited);
+                ignore(c.child.wait(), Why::ReapOnDrop);
             }
         }
     }
@@ -122,23 +137,28 @@ fn slot(pipe: Pipe) -> usize {
     }
 }
 
-/// Shutdown: kills and reaps every child still running, then delivers, for each, `exited`
-/// (if it was not delivered yet), `pipe_closed` for each pipe still open, and `ended`.
-/// Output not delivered yet is discarded.
-pub(crate) fn close_all(r: &mut RealReactor) {
-    loop {
-        let Some(&id) = r.processes.table.keys().next() else {
-            return;
-        };
-        pipes::reap_now(r, id);
-        for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
-            pipes::close_pipe(r, id, pipe);
-        }
-        if let Some(status) = r.child_mut(id).and_then(|c| c.status) {
-            pipes::deliver_exited(r, id, status);
-        }
-        for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
-            pipes::deliver_closed(r, id, pipe);
+/// Child processes, as a subsystem of the real reactor.
+pub(crate) struct ProcessSubsystem;
+
+impl Subsystem<RealReactor> for ProcessSubsystem {
+    /// Shutdown: kills and reaps every child still running, then delivers, for each, `exited`
+    /// (if it was not delivered yet), `pipe_closed` for each pipe still open, and `ended`.
+    /// Output not delivered yet is discarded.
+    fn close_all(&self, r: &mut RealReactor) {
+        loop {
+            let Some(&id) = r.processes.table.keys().next() else {
+                return;
+            };
+            pipes::reap_now(r, id);
+            for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
+                pipes::close_pipe(r, id, pipe);
+            }
+            if let Some(status) = r.child_mut(id).and_then(|c| c.status) {
+                pipes::deliver_exited(r, id, status);
+            }
+            for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
+                pipes::deliver_closed(r, id, pipe);
+            }
         }
     }
 }

@@ -7,8 +7,9 @@ use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
 use twinreactor_kit::Driver;
 
-use super::{slot, ExitWatch, SourceKey};
-use crate::sources::Ready;
+use super::{slot, ExitWatch, TokenKey};
+use crate::ignore::{ignore, Why};
+use crate::poller::Ready;
 use crate::RealReactor;
 
 /// The size of one read from stdout or stderr.
@@ -17,18 +18,18 @@ const READ_SIZE: usize = 64 * 1024;
 /// one busy child cannot hold the loop.
 const READS_PER_TURN: usize = 16;
 
-/// Step 4: readiness of a process pipe, pidfd or fallback tick.
-pub(crate) fn ready(r: &mut RealReactor, key: SourceKey, ready: Ready) {
+/// Step 4 (the steps: [`twinreactor_kit::iterate`]): readiness of a process pipe, pidfd or fallback tick.
+pub(crate) fn ready(r: &mut RealReactor, key: TokenKey, ready: Ready) {
     match key {
-        SourceKey::Stdin(id) => stdin_ready(r, id, ready),
-        SourceKey::Stdout(id) => output_ready(r, id, Pipe::Stdout, ready),
-        SourceKey::Stderr(id) => output_ready(r, id, Pipe::Stderr, ready),
-        SourceKey::Exit(id) => {
+        TokenKey::Stdin(id) => stdin_ready(r, id, ready),
+        TokenKey::Stdout(id) => output_ready(r, id, Pipe::Stdout, ready),
+        TokenKey::Stderr(id) => output_ready(r, id, Pipe::Stderr, ready),
+        TokenKey::Exit(id) => {
             if try_reap(r, id) {
                 exited_now(r, id);
             }
         }
-        SourceKey::Tick => tick(r),
+        TokenKey::Tick => tick(r),
     }
 }
 
@@ -109,7 +110,7 @@ fn output_ready(r: &mut RealReactor, id: u64, pipe: Pipe, ready: Ready) {
         deliver_closed(r, id, pipe);
     } else if more {
         // Edge-triggered: no new event comes for data already there, so look again later.
-        r.sources.ready.push_back(ready);
+        r.tokens.ready.push_back(ready);
     }
 }
 
@@ -119,23 +120,22 @@ pub(super) fn close_pipe(r: &mut RealReactor, id: u64, pipe: Pipe) {
     let Some(c) = r.processes.table.get_mut(&id) else {
         return;
     };
-    let registry = r.poller.registry();
-    let token = match pipe {
-        Pipe::Stdin => c.stdin.take().map(|mut s| {
-            let _ = registry.deregister(&mut s.pipe);
-            s.token
-        }),
-        Pipe::Stdout => c.stdout.take().map(|(mut p, t)| {
-            let _ = registry.deregister(&mut p);
-            t
-        }),
-        Pipe::Stderr => c.stderr.take().map(|(mut p, t)| {
-            let _ = registry.deregister(&mut p);
-            t
-        }),
-    };
-    if let Some(token) = token {
-        r.sources.remove(token);
+    match pipe {
+        Pipe::Stdin => {
+            if let Some(mut s) = c.stdin.take() {
+                r.unregister(&mut s.pipe, s.token);
+            }
+        }
+        Pipe::Stdout => {
+            if let Some((mut p, t)) = c.stdout.take() {
+                r.unregister(&mut p, t);
+            }
+        }
+        Pipe::Stderr => {
+            if let Some((mut p, t)) = c.stderr.take() {
+                r.unregister(&mut p, t);
+            }
+        }
     }
 }
 
@@ -166,7 +166,7 @@ pub(super) fn reap_now(r: &mut RealReactor, id: u64) {
     if c.status.is_some() {
         return;
     }
-    let _ = c.child.kill();
+    ignore(c.child.kill(), Why::ChildExited);
     let status = match c.child.wait() {
         Ok(status) => status_of(status),
         Err(_) => ExitStatus::Signal(Signal::KILL),
@@ -183,11 +183,7 @@ fn stop_watching(r: &mut RealReactor, id: u64) {
     match watch {
         ExitWatch::Pidfd(fd, token) => {
             let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
-            let _ = r
-                .poller
-                .registry()
-                .deregister(&mut mio::unix::SourceFd(&raw));
-            r.sources.remove(token);
+            r.unregister(&mut mio::unix::SourceFd(&raw), token);
         }
         ExitWatch::Polled => super::spawn::tick_if_needed(r),
     }
@@ -205,7 +201,7 @@ fn status_of(status: std::process::ExitStatus) -> ExitStatus {
 fn tick(r: &mut RealReactor) {
     if let Some((fd, _)) = &r.processes.tick {
         let mut expirations = [0u8; 8];
-        let _ = rustix::io::read(fd, &mut expirations[..]);
+        ignore(rustix::io::read(fd, &mut expirations[..]), Why::TickCleared);
     }
     let polled: Vec<u64> = r
         .processes

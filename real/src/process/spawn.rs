@@ -12,8 +12,7 @@ use mio::{Interest, Token};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 use twinreactor::{Environment, Pipe, ProcessError, ProcessProtocol, ProcessSpec};
 
-use super::{ExitWatch, RealChild, SourceKey, StdinPipe};
-use crate::sources::Source;
+use super::{ExitWatch, RealChild, StdinPipe, TokenKey};
 use crate::RealReactor;
 
 /// How often the fallback polls children whose exit no pidfd watches.
@@ -87,7 +86,7 @@ fn register(r: &mut RealReactor, id: u64, entry: &mut RealChild) -> io::Result<(
     stdin.set_nonblocking(true)?;
     stdout.set_nonblocking(true)?;
     stderr.set_nonblocking(true)?;
-    let token = r.sources.insert(Source::Process(SourceKey::Stdin(id)));
+    let token = r.tokens.insert(TokenKey::Stdin(id));
     let registered = r
         .poller
         .registry()
@@ -98,14 +97,14 @@ fn register(r: &mut RealReactor, id: u64, entry: &mut RealChild) -> io::Result<(
         buf: VecDeque::new(),
     });
     registered?;
-    let token = r.sources.insert(Source::Process(SourceKey::Stdout(id)));
+    let token = r.tokens.insert(TokenKey::Stdout(id));
     let registered = r
         .poller
         .registry()
         .register(&mut stdout, token, Interest::READABLE);
     entry.stdout = Some((stdout, token));
     registered?;
-    let token = r.sources.insert(Source::Process(SourceKey::Stderr(id)));
+    let token = r.tokens.insert(TokenKey::Stderr(id));
     let registered = r
         .poller
         .registry()
@@ -114,7 +113,7 @@ fn register(r: &mut RealReactor, id: u64, entry: &mut RealChild) -> io::Result<(
     registered?;
     match pidfd(r, &entry.child) {
         Some(fd) => {
-            let token = r.sources.insert(Source::Process(SourceKey::Exit(id)));
+            let token = r.tokens.insert(TokenKey::Exit(id));
             let raw = fd.as_raw_fd();
             let registered =
                 r.poller
@@ -135,11 +134,9 @@ fn register(r: &mut RealReactor, id: u64, entry: &mut RealChild) -> io::Result<(
 
 /// A pidfd for `child`, or `None` where the kernel has none (or it is forbidden).
 fn pidfd(r: &RealReactor, child: &Child) -> Option<OwnedFd> {
-    #[cfg(test)]
-    if r.processes.force_polling {
+    if r.processes.polling_forced() {
         return None;
     }
-    let _ = r;
     let pid = rustix::process::Pid::from_child(child);
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
@@ -156,8 +153,7 @@ pub(super) fn tick_if_needed(r: &mut RealReactor) {
     }
     if let Some((fd, token)) = r.processes.tick.take() {
         let raw = fd.as_raw_fd();
-        let _ = r.poller.registry().deregister(&mut SourceFd(&raw));
-        r.sources.remove(token);
+        r.unregister(&mut SourceFd(&raw), token);
     }
 }
 
@@ -175,14 +171,14 @@ fn start_tick(r: &mut RealReactor) -> io::Result<(OwnedFd, Token)> {
         it_value: every,
     };
     rustix::time::timerfd_settime(&fd, TimerfdTimerFlags::empty(), &spec)?;
-    let token = r.sources.insert(Source::Process(SourceKey::Tick));
+    let token = r.tokens.insert(TokenKey::Tick);
     let raw = fd.as_raw_fd();
     if let Err(e) = r
         .poller
         .registry()
         .register(&mut SourceFd(&raw), token, Interest::READABLE)
     {
-        r.sources.remove(token);
+        r.tokens.remove(token);
         return Err(e);
     }
     Ok((fd, token))

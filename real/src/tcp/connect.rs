@@ -13,8 +13,9 @@ use twinreactor_kit::{cancelled_connect, Driver, End};
 
 use super::conn::{Conn, Phase};
 use super::listen::register;
-use super::SourceKey;
-use crate::sources::{Ready, Source};
+use super::TokenKey;
+use crate::ignore::{ignore, Why};
+use crate::poller::Ready;
 use crate::RealReactor;
 
 /// What a failed connect's error means to the protocol.
@@ -38,9 +39,9 @@ impl RealReactor {
         let id = self.tcp.next_conn;
         let socket = match TcpStream::connect(addr) {
             Ok(mut stream) => {
-                let token = self.sources.insert(Source::Tcp(SourceKey::Conn(id)));
+                let token = self.tokens.insert(TokenKey::Conn(id));
                 if let Err(e) = register(self, &mut stream, token) {
-                    self.sources.remove(token);
+                    self.tokens.remove(token);
                     return Err(TcpError::Io(e.kind()));
                 }
                 Some((stream, token))
@@ -66,7 +67,7 @@ impl RealReactor {
         let timer = self.call_later(
             timeout,
             Box::new(move |r: &mut dyn Reactor| {
-                let _ = r.cancel_connect(conn);
+                ignore(r.cancel_connect(conn), Why::ConnectSettled);
             }),
         );
         if let Some(c) = self.tcp.conns.get_mut(&id) {
@@ -117,7 +118,7 @@ impl RealReactor {
         match outcome {
             Err(kind) => {
                 if let Some(t) = self.tcp.conns.get_mut(&id).and_then(|c| c.timeout.take()) {
-                    let _ = self.cancel(t);
+                    ignore(self.cancel(t), Why::TimerSettled);
                 }
                 self.tcp_end(id, End::ConnectFailed(connect_error(kind)));
             }
@@ -130,7 +131,7 @@ impl RealReactor {
                     c.local = local;
                 }
                 if let Some(t) = c.timeout.take() {
-                    let _ = self.cancel(t);
+                    ignore(self.cancel(t), Why::TimerSettled);
                 }
                 let conn = ConnId::from_raw(id);
                 self.record(TraceEvent::Tcp(TcpTrace::Connected { conn }));

@@ -11,8 +11,7 @@ use twinreactor::{ConnId, ListenerId, StreamFactory, TcpError, TraceEvent};
 use twinreactor_kit::Driver;
 
 use super::conn::{Conn, Listener, Phase};
-use super::{SourceKey, ACCEPTS_PER_PASS, BACKLOG};
-use crate::sources::Source;
+use super::{TokenKey, ACCEPTS_PER_PASS, BACKLOG};
 use crate::RealReactor;
 
 impl RealReactor {
@@ -29,13 +28,13 @@ impl RealReactor {
         })?;
         let bound = socket.local_addr().map_err(|e| TcpError::Io(e.kind()))?;
         let id = self.tcp.next_listener;
-        let token = self.sources.insert(Source::Tcp(SourceKey::Listener(id)));
+        let token = self.tokens.insert(TokenKey::Listener(id));
         if let Err(e) = self
             .poller
             .registry()
             .register(&mut socket, token, Interest::READABLE)
         {
-            self.sources.remove(token);
+            self.tokens.remove(token);
             return Err(TcpError::Io(e.kind()));
         }
         self.tcp.next_listener += 1;
@@ -63,8 +62,7 @@ impl RealReactor {
             .listeners
             .remove(&listener.raw())
             .ok_or(TcpError::UnknownListener(listener))?;
-        let _ = self.poller.registry().deregister(&mut l.socket);
-        self.sources.remove(l.token);
+        self.unregister(&mut l.socket, l.token);
         Ok(())
     }
 
@@ -94,10 +92,10 @@ impl RealReactor {
     /// One accepted connection: the factory decides; refused, it is closed cleanly (FIN).
     fn tcp_accepted(&mut self, id: u64, mut stream: TcpStream, peer: SocketAddr) {
         let cid = self.tcp.next_conn;
-        let token = self.sources.insert(Source::Tcp(SourceKey::Conn(cid)));
+        let token = self.tokens.insert(TokenKey::Conn(cid));
         if register(self, &mut stream, token).is_err() {
             // Dropping the socket closes it; the peer sees the connection end.
-            self.sources.remove(token);
+            self.tokens.remove(token);
             return;
         }
         let factory = self
@@ -121,8 +119,7 @@ impl RealReactor {
         let Some(protocol) = protocol else {
             self.record(TraceEvent::Tcp(TcpTrace::Refused { listener, peer }));
             // Dropping the socket closes it cleanly: FIN.
-            let _ = self.poller.registry().deregister(&mut stream);
-            self.sources.remove(token);
+            self.unregister(&mut stream, token);
             return;
         };
         let local = stream.local_addr().unwrap_or(peer);

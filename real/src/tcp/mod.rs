@@ -20,11 +20,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
-use twinreactor_kit::{AbortAction, CloseAction, End};
+use twinreactor_kit::{AbortAction, CloseAction, End, Subsystem};
 
 use conn::{Conn, Listener, Phase};
 
-use crate::sources::Ready;
+use crate::ignore::{ignore, Why};
+use crate::poller::Ready;
 use crate::RealReactor;
 
 /// How many reads one read pass makes before deferring the rest (fairness).
@@ -41,7 +42,7 @@ const SHUTDOWN_SWEEPS: usize = 8;
 
 /// What a TCP token stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SourceKey {
+pub(crate) enum TokenKey {
     /// A listener, by raw id.
     Listener(u64),
     /// A connection, by raw id.
@@ -70,11 +71,11 @@ impl Default for RealTcp {
     }
 }
 
-/// Step 4: readiness of a TCP source.
-pub(crate) fn ready(r: &mut RealReactor, key: SourceKey, ready: Ready) {
+/// Step 4 (the steps: [`twinreactor_kit::iterate`]): readiness of a TCP source.
+pub(crate) fn ready(r: &mut RealReactor, key: TokenKey, ready: Ready) {
     match key {
-        SourceKey::Listener(id) => r.tcp_accept_pass(id),
-        SourceKey::Conn(id) => {
+        TokenKey::Listener(id) => r.tcp_accept_pass(id),
+        TokenKey::Conn(id) => {
             let Some(phase) = r.tcp.conns.get(&id).map(|c| c.phase) else {
                 return;
             };
@@ -94,26 +95,34 @@ pub(crate) fn ready(r: &mut RealReactor, key: SourceKey, ready: Ready) {
     }
 }
 
-/// Shutdown: every listener closes, every connection ends at once with `Shutdown` (a
-/// pending connect with `Cancelled`; one whose end was already decided, with that end).
-/// Sockets are closed: the kernel sends FIN; bytes still buffered here are discarded.
-pub(crate) fn close_all(r: &mut RealReactor) {
-    let ids: Vec<u64> = r.tcp.listeners.keys().copied().collect();
-    for id in ids {
-        let _ = r.tcp_stop_listening(ListenerId::from_raw(id));
-    }
-    for _ in 0..SHUTDOWN_SWEEPS {
-        let ids: Vec<u64> = r.tcp.conns.keys().copied().collect();
-        if ids.is_empty() {
-            return;
-        }
+/// TCP, as a subsystem of the real reactor.
+pub(crate) struct TcpSubsystem;
+
+impl Subsystem<RealReactor> for TcpSubsystem {
+    /// Shutdown: every listener closes, every connection ends at once with `Shutdown` (a
+    /// pending connect with `Cancelled`; one whose end was already decided, with that end).
+    /// Sockets are closed: the kernel sends FIN; bytes still buffered here are discarded.
+    fn close_all(&self, r: &mut RealReactor) {
+        let ids: Vec<u64> = r.tcp.listeners.keys().copied().collect();
         for id in ids {
-            let Some(c) = r.tcp.conns.get_mut(&id) else {
-                continue;
-            };
-            c.state.shutdown_end(c.phase == Phase::Connecting);
-            c.phase = Phase::Ending;
-            r.tcp_finish(id);
+            ignore(
+                r.tcp_stop_listening(ListenerId::from_raw(id)),
+                Why::KnownListener,
+            );
+        }
+        for _ in 0..SHUTDOWN_SWEEPS {
+            let ids: Vec<u64> = r.tcp.conns.keys().copied().collect();
+            if ids.is_empty() {
+                return;
+            }
+            for id in ids {
+                let Some(c) = r.tcp.conns.get_mut(&id) else {
+                    continue;
+                };
+                c.state.shutdown_end(c.phase == Phase::Connecting);
+                c.phase = Phase::Ending;
+                r.tcp_finish(id);
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use twinreactor_kit::{deliver_end, producer_notice, Driver, End, PeerFinAction};
 
 use super::conn::Phase;
 use super::READS_PER_PASS;
+use crate::ignore::{ignore, Why};
 use crate::RealReactor;
 
 /// How an I/O error ends a connection.
@@ -227,9 +228,9 @@ impl RealReactor {
     pub(super) fn tcp_abort(&mut self, id: u64) {
         if let Some(c) = self.tcp.conns.get_mut(&id) {
             if let Some((mut stream, token)) = c.socket.take() {
-                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-                let _ = self.poller.registry().deregister(&mut stream);
-                self.sources.remove(token);
+                let linger = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                ignore(linger, Why::LingerBestEffort);
+                self.unregister(&mut stream, token);
             }
         }
         self.tcp_end(id, End::Disconnect(Disconnect::Aborted));
@@ -255,7 +256,7 @@ impl RealReactor {
             return;
         };
         if let Some(t) = c.timeout.take() {
-            let _ = self.cancel(t);
+            ignore(self.cancel(t), Why::TimerSettled);
         }
         if let Some((mut stream, token)) = c.socket.take() {
             if c.state.end == Some(End::Disconnect(Disconnect::Done)) {
@@ -269,8 +270,7 @@ impl RealReactor {
                     }
                 }
             }
-            let _ = self.poller.registry().deregister(&mut stream);
-            self.sources.remove(token);
+            self.unregister(&mut stream, token);
         }
         if let Some(protocol) = c.protocol.take() {
             deliver_end(self, ConnId::from_raw(id), protocol, c.state.end);

@@ -1,5 +1,6 @@
 //! Deliveries to a socket's protocol, with the protocol taken out of the table while it is
-//! called. Each runs from step 4 (readiness, or a deferred delivery), never inside a call.
+//! called. Each runs from step 4 (readiness, or a deferred delivery; the steps:
+//! [`twinreactor_kit::iterate`]), never inside a call.
 
 use std::net::SocketAddr;
 

@@ -22,15 +22,15 @@ use std::net::{Ipv4Addr, SocketAddr};
 use mio::Interest;
 use socket2::SockAddr;
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
-use twinreactor_kit::DatagramState;
+use twinreactor_kit::{DatagramState, Subsystem};
 
-use crate::sources::{Ready, Source};
+use crate::poller::Ready;
 use crate::RealReactor;
 use socket::{io_error, RealSocket};
 
 /// What a UDP socket token stands for: the socket's raw id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct SourceKey(u64);
+pub(crate) struct TokenKey(u64);
 
 /// The reactor's UDP tables.
 #[derive(Default)]
@@ -43,19 +43,24 @@ pub(crate) struct RealUdp {
     buffer: Vec<u8>,
 }
 
-/// Step 4: a socket is readable (or has an error to report).
-pub(crate) fn ready(r: &mut RealReactor, key: SourceKey, _ready: Ready) {
+/// Step 4 (the steps: [`twinreactor_kit::iterate`]): a socket is readable (or has an error to report).
+pub(crate) fn ready(r: &mut RealReactor, key: TokenKey, _ready: Ready) {
     receive::drain(r, key.0);
 }
 
-/// Shutdown: closes every socket at once, delivering `stopped` (after `started`, for a
-/// socket whose `started` had not run yet).
-pub(crate) fn close_all(r: &mut RealReactor) {
-    while let Some(&id) = r.udp.sockets.keys().next() {
-        release(r, id);
-        deliver::started(r, id);
-        deliver::stopped(r, id);
-        r.udp.sockets.remove(&id);
+/// UDP, as a subsystem of the real reactor.
+pub(crate) struct UdpSubsystem;
+
+impl Subsystem<RealReactor> for UdpSubsystem {
+    /// Shutdown: closes every socket at once, delivering `stopped` (after `started`, for a
+    /// socket whose `started` had not run yet).
+    fn close_all(&self, r: &mut RealReactor) {
+        while let Some(&id) = r.udp.sockets.keys().next() {
+            release(r, id);
+            deliver::started(r, id);
+            deliver::stopped(r, id);
+            r.udp.sockets.remove(&id);
+        }
     }
 }
 
@@ -69,9 +74,7 @@ fn release(r: &mut RealReactor, id: u64) {
     };
     s.state.groups.clear();
     let token = s.token;
-    // Deregistering a socket that is about to be closed cannot usefully fail.
-    let _ = r.poller.registry().deregister(&mut io);
-    r.sources.remove(token);
+    r.unregister(&mut io, token);
 }
 
 /// The typed error for a failed send to `to`.
@@ -163,13 +166,13 @@ impl Udp for RealReactor {
         let mut io = socket::open(addr, options).map_err(|e| socket::bind_error(&e, addr))?;
         let local = io.local_addr().map_err(io_error)?;
         let id = self.udp.next_id;
-        let token = self.sources.insert(Source::Udp(SourceKey(id)));
+        let token = self.tokens.insert(TokenKey(id));
         if let Err(e) = self
             .poller
             .registry()
             .register(&mut io, token, Interest::READABLE)
         {
-            self.sources.remove(token);
+            self.tokens.remove(token);
             return Err(io_error(e));
         }
         self.udp.next_id += 1;

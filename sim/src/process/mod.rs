@@ -21,10 +21,11 @@ use twinreactor::{
     Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,
     Processes, Signal, TraceEvent,
 };
-use twinreactor_kit::Driver;
+use twinreactor_kit::{Driver, Subsystem};
 
 pub use program::{Program, ProgramCx};
 
+use crate::host::{Host, HostSubsystem};
 use crate::rng::Stream;
 use crate::{HostId, Sim, SimError};
 
@@ -219,29 +220,41 @@ fn crash_after_start(sim: &mut Sim) -> Option<Duration> {
     Some(Duration::from_nanos(offset))
 }
 
-/// Shutdown of the current host: kills every child still running, then delivers, for each,
-/// `exited` (if it was not delivered yet), `pipe_closed` for each pipe still open, and
-/// `ended`. Output not delivered yet is discarded.
-pub(crate) fn close_all(sim: &mut Sim) {
-    let host = sim.current_index();
-    loop {
-        let Some(&id) = sim.host_ref(host).processes.table.keys().next() else {
-            return;
-        };
-        if let Some(p) = pipes::entry_mut(sim, host, id) {
-            let status = *p.status.get_or_insert(ExitStatus::Signal(Signal::KILL));
-            for task in &mut p.tasks {
-                task.alive = false;
-                task.stub = None;
-                task.holds = [false; 3];
+/// Child processes, as a per-host subsystem of the simulation.
+pub(crate) struct ProcessSubsystem;
+
+impl HostSubsystem for ProcessSubsystem {
+    /// No process, the same registered program stubs (a real machine keeps its programs).
+    fn reborn(&self, old: &Host, fresh: &mut Host) {
+        fresh.processes = old.processes.reborn();
+    }
+}
+
+impl Subsystem<Sim> for ProcessSubsystem {
+    /// Shutdown of the current host: kills every child still running, then delivers, for each,
+    /// `exited` (if it was not delivered yet), `pipe_closed` for each pipe still open, and
+    /// `ended`. Output not delivered yet is discarded.
+    fn close_all(&self, sim: &mut Sim) {
+        let host = sim.current_index();
+        loop {
+            let Some(&id) = sim.host_ref(host).processes.table.keys().next() else {
+                return;
+            };
+            if let Some(p) = pipes::entry_mut(sim, host, id) {
+                let status = *p.status.get_or_insert(ExitStatus::Signal(Signal::KILL));
+                for task in &mut p.tasks {
+                    task.alive = false;
+                    task.stub = None;
+                    task.holds = [false; 3];
+                }
+                p.stdin_writable = false;
+                if !p.exited {
+                    pipes::deliver_exited(sim, host, id, status);
+                }
             }
-            p.stdin_writable = false;
-            if !p.exited {
-                pipes::deliver_exited(sim, host, id, status);
+            for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
+                pipes::deliver_closed(sim, host, id, pipe);
             }
-        }
-        for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
-            pipes::deliver_closed(sim, host, id, pipe);
         }
     }
 }

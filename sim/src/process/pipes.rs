@@ -1,7 +1,7 @@
 //! The moving parts of a simulated process: stubs acting on their pipes (the child side),
 //! and deliveries to the parent's protocol (the parent side).
 //!
-//! Each process uses four I/O sources, so that deliveries of one kind keep their order while
+//! Each process uses four delivery lanes, so that deliveries of one kind keep their order while
 //! kinds interleave from the seed, as on a real system: stdout, stderr, control (exit and
 //! stdin-close notifications to the parent) and program (start, stdin, wake-ups and signals
 //! to the stubs, and crashes).
@@ -14,11 +14,11 @@ use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal,
 use twinreactor_kit::Driver;
 
 use super::{slot, Program, ProgramCx, SimProcess, Task};
-use crate::io::Source;
+use crate::deliveries::Lane;
 use crate::rng::Stream;
 use crate::Sim;
 
-/// The sources of one process.
+/// The delivery lanes of one process.
 #[derive(Clone, Copy)]
 enum Channel {
     Stdout = 0,
@@ -27,8 +27,8 @@ enum Channel {
     Program = 3,
 }
 
-fn source(process: u64, channel: Channel) -> Source {
-    Source::Process(process << 2 | channel as u64)
+fn lane(process: u64, channel: Channel) -> Lane {
+    Lane::Process(process << 2 | channel as u64)
 }
 
 /// The first virtual pid: Linux's largest `pid_max` (2^22), so that a virtual pid is never
@@ -58,7 +58,7 @@ fn schedule(
     f: impl FnOnce(&mut Sim) + 'static,
 ) {
     let at = sim.now_virtual().saturating_add(delay);
-    sim.schedule_io(host, at, source(process, channel), f);
+    sim.schedule_io(host, at, lane(process, channel), f);
 }
 
 fn latency(sim: &Sim) -> Duration {

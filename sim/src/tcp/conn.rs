@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor::{StreamFactory, StreamProtocol, TimerId};
-use twinreactor_kit::{ByteQueue, StreamState};
+use twinreactor::{ConnId, StreamFactory, StreamProtocol, TcpError, TimerId};
+use twinreactor_kit::{ByteQueue, End, StreamState, WriteSide};
 
 use super::Segment;
 
@@ -32,7 +32,25 @@ pub(super) enum Phase {
     Ending,
 }
 
+/// What a segment arriving at an endpoint calls for (see [`Conn::arrive`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Arrival {
+    /// Deliver what the endpoint now holds (`Sim::tcp_drain`).
+    Drain,
+    /// Nothing more: the bytes were discarded (the endpoint is flushing its close).
+    Discard,
+    /// The endpoint is gone: answer the sender with RST.
+    Reset,
+    /// The SYN was answered with RST: the connect is refused.
+    Refused,
+}
+
 /// One endpoint of a simulated connection.
+///
+/// Its methods take one event (a write, a segment, a delivery, an end) and change this
+/// endpoint alone, returning what the `Sim` must then do (send a segment, wake a peer,
+/// schedule a callback). A change to the peer's state goes through the peer's own methods:
+/// [`Conn::reserve_window`] and [`Conn::block_sender`] when sending to it.
 pub(super) struct Conn {
     /// Taken out while one of its callbacks runs.
     pub(super) protocol: Option<Box<dyn StreamProtocol>>,
@@ -91,9 +109,228 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Whether `write` may be called now: past the handshake, and the write side open.
+    pub(super) fn check_write(&self, conn: ConnId) -> Result<(), TcpError> {
+        match self.phase {
+            Phase::Connecting | Phase::Accepting { .. } => Err(TcpError::NotConnected(conn)),
+            Phase::Open | Phase::Ending => self.state.check_write(conn),
+        }
+    }
+
+    /// How many more bytes this endpoint's receive window takes, of `window`.
+    pub(super) fn window_room(&self, window: usize) -> usize {
+        window.saturating_sub(self.rcv_used)
+    }
+
+    /// The peer sends `n` bytes toward this endpoint: they hold window space until
+    /// delivered to its protocol (or discarded).
+    pub(super) fn reserve_window(&mut self, n: usize) {
+        self.rcv_used += n;
+    }
+
+    /// The peer found this endpoint's window full: it waits to be woken when it opens.
+    pub(super) fn block_sender(&mut self) {
+        self.sender_blocked = true;
+    }
+
+    /// `n` bytes toward this endpoint were delivered or discarded: the window opens.
+    fn release_window(&mut self, n: usize) {
+        self.rcv_used = self.rcv_used.saturating_sub(n);
+    }
+
+    /// `n` bytes are being delivered to the protocol: the window opens, and the peer, if it
+    /// was blocked on the window, is returned to be woken.
+    pub(super) fn deliver_window(&mut self, n: usize) -> Option<Peer> {
+        self.release_window(n);
+        if std::mem::take(&mut self.sender_blocked) {
+            self.peer
+        } else {
+            None
+        }
+    }
+
+    /// `segment` arrives: keeps what it carries and says what it calls for.
+    pub(super) fn arrive(&mut self, segment: Segment) -> Arrival {
+        match segment {
+            Segment::Data(bytes) => {
+                if self.phase == Phase::Ending || self.state.closing {
+                    self.release_window(bytes.len());
+                    // An endpoint that is gone resets a peer that still sends; one that is
+                    // flushing its close just discards what it will never read.
+                    if self.phase == Phase::Ending && !self.rst_sent {
+                        self.rst_sent = true;
+                        return Arrival::Reset;
+                    }
+                    return Arrival::Discard;
+                }
+                self.inbuf.push_vec(bytes);
+            }
+            Segment::Fin => self.peer_fin = true,
+            Segment::Rst if self.phase == Phase::Connecting => return Arrival::Refused,
+            Segment::Rst => {
+                self.peer_rst = true;
+                self.state.out.clear();
+            }
+        }
+        Arrival::Drain
+    }
+
+    /// The reset fault struck a send: this side sends RST, and sees `Reset` itself once
+    /// its drain runs. Unsent bytes are discarded.
+    pub(super) fn reset_by_fault(&mut self) {
+        self.rst_sent = true;
+        self.peer_rst = true;
+        self.state.out.clear();
+    }
+
+    /// Sends RST, unless it was sent already: the peer to send it to, if any.
+    pub(super) fn send_rst(&mut self) -> Option<Peer> {
+        let peer = self.peer.filter(|_| !self.rst_sent);
+        self.rst_sent = true;
+        peer
+    }
+
+    /// Decides that the connection ends with `end` (the first decision wins: false if one
+    /// was made already) and stops reading; its final callback is then due.
+    pub(super) fn end(&mut self, end: End) -> bool {
+        if !self.state.decide_end(end) {
+            return false;
+        }
+        self.phase = Phase::Ending;
+        self.inbuf.clear();
+        true
+    }
+
+    /// Shutdown of its host: ends the connection with `Shutdown` (a pending connect with
+    /// `Cancelled`; an end decided already stays), and returns the segment that tells the
+    /// peer, if one is due: FIN, or RST for a connection its listener had not accepted.
+    pub(super) fn shut_down(&mut self) -> Option<(Peer, Segment)> {
+        let connecting = self.phase == Phase::Connecting;
+        self.state.shutdown_end(connecting);
+        let fin = !connecting && self.state.write != WriteSide::FinSent && !self.rst_sent;
+        let accepting = matches!(self.phase, Phase::Accepting { .. });
+        self.phase = Phase::Ending;
+        let peer = self.peer.filter(|_| fin)?;
+        Some((
+            peer,
+            if accepting {
+                Segment::Rst
+            } else {
+                Segment::Fin
+            },
+        ))
+    }
+}
+
 /// A listening socket.
 pub(super) struct Listener {
     pub(super) addr: SocketAddr,
     /// Taken out while it runs.
     pub(super) factory: Option<Box<dyn StreamFactory>>,
+}
+
+#[cfg(test)]
+mod tests {
+    //! Two endpoints driven step by step through their own methods, as the `Sim` drives
+    //! them: what one side's event returns is handed to the other side by hand.
+
+    use super::*;
+
+    const WINDOW: usize = 10;
+
+    /// A connected pair: `a` (host 0, id 0) and `b` (host 1, id 0).
+    fn pair() -> (Conn, Conn) {
+        let addr_a = SocketAddr::from(([10, 0, 0, 1], 49152));
+        let addr_b = SocketAddr::from(([10, 0, 0, 2], 80));
+        let mut a = Conn::new(Phase::Open, addr_a, addr_b);
+        let mut b = Conn::new(Phase::Open, addr_b, addr_a);
+        a.peer = Some(Peer { host: 1, conn: 0 });
+        b.peer = Some(Peer { host: 0, conn: 0 });
+        (a, b)
+    }
+
+    #[test]
+    fn the_window_fills_blocks_the_sender_and_wakes_it_when_bytes_are_delivered() {
+        let (_, mut b) = pair();
+        assert_eq!(b.window_room(WINDOW), WINDOW);
+        // `a` sends 10 bytes: they hold `b`'s window until delivered.
+        b.reserve_window(10);
+        assert_eq!(b.arrive(Segment::Data(vec![7; 10])), Arrival::Drain);
+        assert_eq!(b.window_room(WINDOW), 0);
+        b.block_sender();
+        // Delivering 4 opens the window by 4 and wakes `a`, once.
+        assert_eq!(b.deliver_window(4), Some(Peer { host: 0, conn: 0 }));
+        assert_eq!(b.window_room(WINDOW), 4);
+        assert_eq!(b.deliver_window(6), None, "nobody is blocked any more");
+        assert_eq!(b.window_room(WINDOW), WINDOW);
+        assert_eq!(
+            b.inbuf.len(),
+            10,
+            "delivery takes bytes out of `inbuf`, not this"
+        );
+    }
+
+    #[test]
+    fn data_to_an_ending_endpoint_is_answered_with_one_rst() {
+        let (_, mut b) = pair();
+        b.reserve_window(6);
+        assert!(b.end(End::Disconnect(twinreactor::Disconnect::Done)));
+        assert!(
+            !b.end(End::Disconnect(twinreactor::Disconnect::Reset)),
+            "first end wins"
+        );
+        assert_eq!(b.arrive(Segment::Data(vec![1; 3])), Arrival::Reset);
+        assert_eq!(
+            b.arrive(Segment::Data(vec![1; 3])),
+            Arrival::Discard,
+            "RST sent once"
+        );
+        assert_eq!(
+            b.window_room(WINDOW),
+            WINDOW,
+            "discarded bytes free the window"
+        );
+        assert!(b.inbuf.is_empty());
+        assert_eq!(b.send_rst(), None, "an RST was sent already");
+    }
+
+    #[test]
+    fn fin_and_rst_arrive_as_flags_and_a_refused_syn_ends_the_connect() {
+        let (mut a, mut b) = pair();
+        assert_eq!(b.arrive(Segment::Fin), Arrival::Drain);
+        assert!(b.peer_fin);
+        a.state.out.push(b"unsent");
+        assert_eq!(a.arrive(Segment::Rst), Arrival::Drain);
+        assert!(
+            a.peer_rst && a.state.out.is_empty(),
+            "a reset discards unsent bytes"
+        );
+        let mut c = Conn::new(Phase::Connecting, a.local, a.peer_addr);
+        assert_eq!(c.arrive(Segment::Rst), Arrival::Refused);
+    }
+
+    #[test]
+    fn shutdown_tells_the_peer_with_fin_or_rst_once() {
+        let (mut a, _) = pair();
+        assert_eq!(
+            a.shut_down().map(|(p, s)| (p, matches!(s, Segment::Fin))),
+            Some((Peer { host: 1, conn: 0 }, true))
+        );
+        assert_eq!(a.phase, Phase::Ending);
+        let (_, mut b) = pair();
+        b.phase = Phase::Accepting { listener: 0 };
+        assert!(
+            matches!(b.shut_down(), Some((_, Segment::Rst))),
+            "not accepted yet: RST"
+        );
+        let (mut c, _) = pair();
+        assert!(c.send_rst().is_some());
+        assert!(c.shut_down().is_none(), "after an RST, nothing more");
+        let mut d = Conn::new(Phase::Connecting, c.local, c.peer_addr);
+        assert!(
+            d.shut_down().is_none(),
+            "a pending connect has no peer to tell"
+        );
+    }
 }

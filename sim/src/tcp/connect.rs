@@ -16,8 +16,8 @@ use twinreactor_kit::{cancelled_connect, Driver, End};
 use super::conn::{Conn, Peer, Phase};
 use super::hold::NO_OWNER;
 use super::{Segment, TAG_CONN, TAG_SYN};
-use crate::io::Source;
-use crate::net::host_ip;
+use crate::deliveries::Lane;
+use crate::routing::host_ip;
 use crate::Sim;
 
 /// The loopback address of `ip`'s family (what connecting to an unspecified address reaches).
@@ -95,7 +95,7 @@ impl Sim {
                 }
                 let at = sim.now_virtual().saturating_add(sim.config().tcp.latency);
                 let key = (host as u64) << 40 | id;
-                sim.schedule_io(server, at, Source::Tcp(TAG_SYN, key), move |sim| {
+                sim.schedule_io(server, at, Lane::Tcp(TAG_SYN, key), move |sim| {
                     sim.tcp_syn_arrives(local, to, client);
                 });
             });
@@ -156,7 +156,7 @@ impl Sim {
     /// `arrive` runs there, in order with the endpoint's other deliveries.
     fn tcp_segment_to(&mut self, to: Peer, arrive: impl FnOnce(&mut Sim) + 'static) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
-        self.schedule_io(to.host, at, Source::Tcp(TAG_CONN, to.conn), arrive);
+        self.schedule_io(to.host, at, Lane::Tcp(TAG_CONN, to.conn), arrive);
     }
 
     /// The SYN-ACK reaches the client: connected (and the ACK goes), or, if the client gave

@@ -31,7 +31,7 @@ use twinreactor_kit::End;
 
 use super::conn::{Peer, Phase};
 use super::{HostTcp, Segment, TAG_CONN};
-use crate::io::Source;
+use crate::deliveries::Lane;
 use crate::Sim;
 
 /// The owner of a segment no endpoint sent (a listener's refusal): never gives up.
@@ -157,7 +157,7 @@ impl Sim {
         tcp.holding.insert(owner, now);
         if let Some(after) = give_up {
             let at = now.saturating_add(after);
-            self.schedule_io(from, at, Source::Tcp(TAG_CONN, owner), move |sim| {
+            self.schedule_io(from, at, Lane::Tcp(TAG_CONN, owner), move |sim| {
                 sim.tcp_give_up(owner, now);
             });
         }

@@ -9,7 +9,7 @@
 //!   or the host restarts; giving up.
 //!
 //! Every segment (SYN, SYN-ACK, ACK, data, FIN, RST) takes one latency. Deliveries for one
-//! connection use one I/O source, so they keep their order; different connections ready at
+//! connection use one delivery lane, so they keep their order; different connections ready at
 //! the same instant are interleaved from the seed. Network behaviour (read splitting) draws
 //! from `Stream::Network`, faults (SYN drops, refusals, resets) from `Stream::Faults`, and
 //! only when their probability is above zero. Partitions and crashes draw nothing.
@@ -26,19 +26,20 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
-use twinreactor_kit::{AbortAction, CloseAction, End, WriteSide};
+use twinreactor_kit::{AbortAction, CloseAction, End, Subsystem};
 
 use conn::{Conn, Listener, Phase};
+pub(crate) use hold::release_held;
 use hold::Held;
-pub(crate) use hold::{host_crashed, release_held};
 use table::ConnTable;
 
+use crate::host::{Host, HostSubsystem};
 use crate::rng::Stream;
 use crate::Sim;
 
-/// The I/O source tag of a connection's deliveries (`Source::Tcp(TAG_CONN, raw id)`).
+/// The lane tag of a connection's deliveries (`Lane::Tcp(TAG_CONN, raw id)`).
 const TAG_CONN: u8 = 1;
-/// The I/O source tag of SYNs on their way (keyed by the client's host and connection).
+/// The lane tag of SYNs on their way (keyed by the client's host and connection).
 const TAG_SYN: u8 = 2;
 /// The largest data segment: a write larger than this travels as several.
 const MAX_SEGMENT: usize = 64 * 1024;
@@ -144,41 +145,60 @@ impl HostTcp {
     }
 }
 
+impl HostSubsystem for TcpSubsystem {
+    /// No listener, connection or held segment, ephemeral ports from the start again, and
+    /// connection ids going on from where they were (segments addressed to the old
+    /// connections must find nobody).
+    fn reborn(&self, old: &Host, fresh: &mut Host) {
+        fresh.tcp = old.tcp.reborn();
+    }
+
+    /// Segments that were on their way to the crashed host are held by their senders, as
+    /// a real stack retransmits them (`hold.rs`).
+    fn crashed(&self, sim: &mut Sim, host: usize, old: &mut Host) {
+        hold::host_crashed(sim, host, &mut old.tcp);
+    }
+
+    /// Segments other hosts held for the restarted host leave now, except across a
+    /// partition.
+    fn restarted(&self, sim: &mut Sim, host: usize) {
+        for from in 0..sim.host_count() {
+            if from != host && !sim.partitions.blocks(from, host) {
+                release_held(sim, from, host);
+            }
+        }
+    }
+}
+
 /// How many times shutdown sweeps the connections: a protocol that connects again from
 /// `disconnected(Shutdown)` gets its new connect cancelled by the next sweep, a bounded
 /// number of times.
 const SHUTDOWN_SWEEPS: usize = 8;
 
-/// Shutdown of the current host: every listener stops, every connection ends at once with
-/// `Shutdown` (a pending connect with `Cancelled`; one whose end was already decided, with
-/// that end). Peers see FIN; unsent bytes are discarded.
-pub(crate) fn close_all(sim: &mut Sim) {
-    let host = sim.current_index();
-    sim.host_mut(host).tcp.listeners.clear();
-    for _ in 0..SHUTDOWN_SWEEPS {
-        let ids: Vec<u64> = sim.host_ref(host).tcp.conns.ids().collect();
-        if ids.is_empty() {
-            return;
-        }
-        for id in ids {
-            let Some(c) = sim.host_mut(host).tcp.conns.get_mut(&id) else {
-                continue;
-            };
-            c.state.shutdown_end(c.phase == Phase::Connecting);
-            let fin =
-                c.phase != Phase::Connecting && c.state.write != WriteSide::FinSent && !c.rst_sent;
-            let peer = c.peer.filter(|_| fin);
-            let accepting = matches!(c.phase, Phase::Accepting { .. });
-            c.phase = Phase::Ending;
-            if let Some(peer) = peer {
-                let segment = if accepting {
-                    Segment::Rst
-                } else {
-                    Segment::Fin
-                };
-                sim.tcp_emit(peer, id, segment);
+/// TCP, as a per-host subsystem of the simulation.
+pub(crate) struct TcpSubsystem;
+
+impl Subsystem<Sim> for TcpSubsystem {
+    /// Shutdown of the current host: every listener stops, every connection ends at once with
+    /// `Shutdown` (a pending connect with `Cancelled`; one whose end was already decided, with
+    /// that end). Peers see FIN; unsent bytes are discarded.
+    fn close_all(&self, sim: &mut Sim) {
+        let host = sim.current_index();
+        sim.host_mut(host).tcp.listeners.clear();
+        for _ in 0..SHUTDOWN_SWEEPS {
+            let ids: Vec<u64> = sim.host_ref(host).tcp.conns.ids().collect();
+            if ids.is_empty() {
+                return;
             }
-            sim.tcp_finish(id);
+            for id in ids {
+                let Some(c) = sim.host_mut(host).tcp.conns.get_mut(&id) else {
+                    continue;
+                };
+                if let Some((peer, segment)) = c.shut_down() {
+                    sim.tcp_emit(peer, id, segment);
+                }
+                sim.tcp_finish(id);
+            }
         }
     }
 }
@@ -275,9 +295,7 @@ impl Tcp for Sim {
         if c.state.abort() == AbortAction::Nothing {
             return Ok(());
         }
-        let peer = c.peer.filter(|_| !c.rst_sent);
-        c.rst_sent = true;
-        if let Some(peer) = peer {
+        if let Some(peer) = c.send_rst() {
             self.tcp_emit(peer, conn.raw(), Segment::Rst);
         }
         self.tcp_end(conn.raw(), End::Disconnect(Disconnect::Aborted));

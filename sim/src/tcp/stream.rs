@@ -13,54 +13,42 @@ use twinreactor::{
 };
 use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, PeerFinAction};
 
-use super::conn::{Peer, Phase};
+use super::conn::{Arrival, Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};
-use crate::io::Source;
+use crate::deliveries::Lane;
 use crate::Sim;
 
 impl Sim {
     /// `write` and `write_vectored` on the current host.
+    ///
+    /// One lookup checks the write and either finds the common case (nothing waits, one
+    /// buffer that fits one segment: it goes at once if the peer's window has room) or
+    /// buffers the bytes; buffered bytes go through [`Sim::tcp_send`].
     pub(super) fn tcp_write(&mut self, conn: ConnId, bufs: &[&[u8]]) -> Result<(), TcpError> {
-        let host = self.current_index();
         let id = conn.raw();
-        let c = self
-            .host_mut(host)
-            .tcp
-            .conns
-            .get_mut(&id)
-            .ok_or(TcpError::UnknownConnection(conn))?;
-        match c.phase {
-            Phase::Connecting | Phase::Accepting { .. } => {
-                return Err(TcpError::NotConnected(conn))
-            }
-            Phase::Open | Phase::Ending => c.state.check_write(conn)?,
-        }
+        let c = self.tcp_conn(conn)?;
+        c.check_write(conn)?;
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total == 0 {
             return Ok(());
         }
-        // The common case: nothing waits and the window has room, so the bytes go at once.
-        if let ([bytes], true, Some(peer)) = (bufs, c.state.out.is_empty(), c.peer) {
-            if bytes.len() <= MAX_SEGMENT && bytes.len() <= self.tcp_window_room(peer) {
+        let direct = match (bufs, c.state.out.is_empty(), c.peer) {
+            ([bytes], true, Some(peer)) if bytes.len() <= MAX_SEGMENT => Some((peer, *bytes)),
+            _ => {
+                c.state.buffer(bufs, 0);
+                None
+            }
+        };
+        if let Some((peer, bytes)) = direct {
+            if bytes.len() <= self.tcp_window_room(peer) {
                 self.tcp_emit_data(id, peer, bytes.to_vec());
                 return Ok(());
             }
+            // The window is full: the bytes wait like any others.
+            self.tcp_conn(conn)?.state.buffer(bufs, 0);
         }
-        let c = self
-            .host_mut(host)
-            .tcp
-            .conns
-            .get_mut(&id)
-            .ok_or(TcpError::UnknownConnection(conn))?;
-        c.state.buffer(bufs, 0);
         self.tcp_send(id);
-        let c = self
-            .host_mut(host)
-            .tcp
-            .conns
-            .get_mut(&id)
-            .ok_or(TcpError::UnknownConnection(conn))?;
-        if c.state.pause_producing_due() {
+        if self.tcp_conn(conn)?.state.pause_producing_due() {
             self.tcp_schedule_notify(id, true);
         }
         Ok(())
@@ -73,7 +61,7 @@ impl Sim {
             .tcp
             .conns
             .get(&peer.conn)
-            .map_or(window, |p| window.saturating_sub(p.rcv_used))
+            .map_or(window, |p| p.window_room(window))
     }
 
     /// Sends from the current host's connection `id` what the peer's window takes, then FIN
@@ -93,7 +81,7 @@ impl Sim {
             let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
             if room == 0 {
                 if let Some(p) = self.host_mut(peer.host).tcp.conns.get_mut(&peer.conn) {
-                    p.sender_blocked = true;
+                    p.block_sender();
                 }
                 break;
             }
@@ -135,9 +123,7 @@ impl Sim {
         if self.tcp_chance(p) {
             let host = self.current_index();
             if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
-                c.rst_sent = true;
-                c.peer_rst = true;
-                c.state.out.clear();
+                c.reset_by_fault();
             }
             self.tcp_emit(peer, id, Segment::Rst);
             // Perhaps inside a call (`write`): the reset is delivered later.
@@ -145,7 +131,7 @@ impl Sim {
             return;
         }
         if let Some(p) = self.host_mut(peer.host).tcp.conns.get_mut(&peer.conn) {
-            p.rcv_used += bytes.len();
+            p.reserve_window(bytes.len());
         }
         self.tcp_emit(peer, id, Segment::Data(bytes));
     }
@@ -169,7 +155,7 @@ impl Sim {
     /// [`Sim::tcp_emit`]).
     pub(super) fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
-        let source = Source::Tcp(TAG_CONN, to.conn);
+        let source = Lane::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
             // Nobody there: the segment travels alone (data will be answered with RST).
             self.schedule_io(to.host, at, source, move |sim| {
@@ -210,33 +196,16 @@ impl Sim {
             }
             return;
         };
-        match segment {
-            Segment::Data(bytes) => {
-                if c.phase == Phase::Ending || c.state.closing {
-                    c.rcv_used = c.rcv_used.saturating_sub(bytes.len());
-                    // An endpoint that is gone resets a peer that still sends; one that is
-                    // flushing its close just discards what it will never read.
-                    if c.phase == Phase::Ending && !c.rst_sent {
-                        c.rst_sent = true;
-                        if let Some(from) = from {
-                            self.tcp_emit(from, id, Segment::Rst);
-                        }
-                    }
-                    return;
+        match c.arrive(segment) {
+            Arrival::Drain => self.tcp_drain(id),
+            Arrival::Discard => {}
+            Arrival::Reset => {
+                if let Some(from) = from {
+                    self.tcp_emit(from, id, Segment::Rst);
                 }
-                c.inbuf.push_vec(bytes);
             }
-            Segment::Fin => c.peer_fin = true,
-            Segment::Rst if c.phase == Phase::Connecting => {
-                self.tcp_end(id, End::ConnectFailed(ConnectError::Refused));
-                return;
-            }
-            Segment::Rst => {
-                c.peer_rst = true;
-                c.state.out.clear();
-            }
+            Arrival::Refused => self.tcp_end(id, End::ConnectFailed(ConnectError::Refused)),
         }
-        self.tcp_drain(id);
     }
 
     /// Delivers what connection `id` of the current host holds, if it may: data in seeded
@@ -300,14 +269,7 @@ impl Sim {
         let Some(mut protocol) = c.protocol.take() else {
             return;
         };
-        c.rcv_used = c.rcv_used.saturating_sub(n);
-        let wake = if c.sender_blocked {
-            c.sender_blocked = false;
-            c.peer
-        } else {
-            None
-        };
-        if let Some(sender) = wake {
+        if let Some(sender) = c.deliver_window(n) {
             self.tcp_schedule_send(sender);
         }
         self.record(TraceEvent::Tcp(TcpTrace::Data { conn, len: n }));
@@ -348,7 +310,7 @@ impl Sim {
         self.schedule_io(
             sender.host,
             at,
-            Source::Tcp(TAG_CONN, sender.conn),
+            Lane::Tcp(TAG_CONN, sender.conn),
             move |sim| {
                 sim.tcp_send(sender.conn);
             },
@@ -359,7 +321,7 @@ impl Sim {
     fn tcp_schedule_notify(&mut self, id: u64, pause: bool) {
         let host = self.current_index();
         let at = self.now_virtual();
-        self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
+        self.schedule_io(host, at, Lane::Tcp(TAG_CONN, id), move |sim| {
             let conn = ConnId::from_raw(id);
             let open = sim
                 .host_ref(host)
@@ -387,7 +349,7 @@ impl Sim {
         }
         c.drain_scheduled = true;
         let at = self.now_virtual();
-        self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
+        self.schedule_io(host, at, Lane::Tcp(TAG_CONN, id), move |sim| {
             if let Some(c) = sim.host_mut(host).tcp.conns.get_mut(&id) {
                 c.drain_scheduled = false;
             }
@@ -402,13 +364,11 @@ impl Sim {
         let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
             return;
         };
-        if !c.state.decide_end(end) {
+        if !c.end(end) {
             return;
         }
-        c.phase = Phase::Ending;
-        c.inbuf.clear();
         let at = self.now_virtual();
-        self.schedule_io(host, at, Source::Tcp(TAG_CONN, id), move |sim| {
+        self.schedule_io(host, at, Lane::Tcp(TAG_CONN, id), move |sim| {
             sim.tcp_finish(id);
         });
     }

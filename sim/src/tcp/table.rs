@@ -78,3 +78,85 @@ impl ConnTable {
             .filter_map(move |(i, s)| s.as_deref_mut().map(|c| (base + i as u64, c)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcp::conn::Phase;
+
+    fn conn(port: u16) -> Conn {
+        let local = std::net::SocketAddr::from(([10, 0, 0, 1], port));
+        let peer = std::net::SocketAddr::from(([10, 0, 0, 2], 80));
+        Conn::new(Phase::Open, local, peer)
+    }
+
+    fn port(table: &ConnTable, id: u64) -> Option<u16> {
+        table.get(&id).map(|c| c.local.port())
+    }
+
+    #[test]
+    fn lookups_find_live_ids_only() {
+        let mut t = ConnTable::default();
+        assert!(t.get(&0).is_none(), "empty");
+        t.insert(3, conn(3));
+        t.insert(5, conn(5));
+        assert_eq!(port(&t, 3), Some(3));
+        assert_eq!(port(&t, 5), Some(5));
+        for missing in [0, 2, 4, 6, u64::MAX] {
+            assert!(t.get(&missing).is_none(), "id {missing}");
+        }
+        t.get_mut(&5).expect("live").rcv_used = 9;
+        assert_eq!(t.get(&5).map(|c| c.rcv_used), Some(9));
+    }
+
+    #[test]
+    fn ids_iterate_in_increasing_order_whatever_the_insertion_order() {
+        let mut t = ConnTable::default();
+        for id in [7, 9, 8, 4] {
+            t.insert(id, conn(id as u16));
+        }
+        assert_eq!(t.ids().collect::<Vec<_>>(), [4, 7, 8, 9]);
+        let seen: Vec<(u64, u16)> = t.iter_mut().map(|(id, c)| (id, c.local.port())).collect();
+        assert_eq!(seen, [(4, 4), (7, 7), (8, 8), (9, 9)]);
+    }
+
+    #[test]
+    fn removing_drops_empty_slots_at_the_front_only() {
+        let mut t = ConnTable::default();
+        for id in 0..4 {
+            t.insert(id, conn(id as u16));
+        }
+        assert!(t.remove(&1).is_some());
+        assert_eq!(
+            (t.base, t.slots.len()),
+            (0, 4),
+            "a hole in the middle stays"
+        );
+        assert!(t.remove(&1).is_none(), "a second remove finds nothing");
+        assert!(t.remove(&0).is_some());
+        assert_eq!(
+            (t.base, t.slots.len()),
+            (2, 2),
+            "the front is compacted past the hole"
+        );
+        assert_eq!(t.ids().collect::<Vec<_>>(), [2, 3]);
+        assert!(t.remove(&3).is_some() && t.remove(&2).is_some());
+        assert_eq!(t.ids().count(), 0);
+        t.insert(10, conn(10));
+        assert_eq!(
+            (t.base, port(&t, 10)),
+            (10, Some(10)),
+            "an empty table starts afresh"
+        );
+    }
+
+    #[test]
+    fn an_older_id_still_fits_in_front() {
+        let mut t = ConnTable::default();
+        t.insert(6, conn(6));
+        t.insert(2, conn(2));
+        assert_eq!(t.ids().collect::<Vec<_>>(), [2, 6]);
+        assert_eq!(port(&t, 2), Some(2));
+        assert_eq!(port(&t, 6), Some(6));
+    }
+}

@@ -19,28 +19,40 @@ mod table;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
+use twinreactor_kit::Subsystem;
 
 pub use faults::UdpConfig;
 pub(crate) use table::HostUdp;
 
-use crate::io::Source;
+use crate::deliveries::Lane;
+use crate::host::{Host, HostSubsystem};
 use crate::Sim;
 use send::unicast_source;
 use socket::SimSocket;
 
-/// Shutdown of the current host: closes every socket at once, delivering `stopped` (after
-/// `started`, for a socket whose `started` had not run yet).
-pub(crate) fn close_all(sim: &mut Sim) {
-    let host = sim.current_index();
-    let mut next = 0;
-    // A `stopped` may bind a new socket: it is closed in turn.
-    while let Some(id) = sim.host_ref(host).udp.next_from(next) {
-        sim.host_mut(host).udp.mark_closed(id);
-        deliver::started(sim, id);
-        deliver::stopped(sim, id);
-        // `stopped` removed the socket, even one whose protocol was missing.
-        sim.host_mut(host).udp.remove(id);
-        next = id + 1;
+/// UDP, as a per-host subsystem of the simulation.
+pub(crate) struct UdpSubsystem;
+
+impl HostSubsystem for UdpSubsystem {
+    /// Nothing carries over: no socket, ephemeral ports from the start again.
+    fn reborn(&self, _old: &Host, _fresh: &mut Host) {}
+}
+
+impl Subsystem<Sim> for UdpSubsystem {
+    /// Shutdown of the current host: closes every socket at once, delivering `stopped` (after
+    /// `started`, for a socket whose `started` had not run yet).
+    fn close_all(&self, sim: &mut Sim) {
+        let host = sim.current_index();
+        let mut next = 0;
+        // A `stopped` may bind a new socket: it is closed in turn.
+        while let Some(id) = sim.host_ref(host).udp.next_from(next) {
+            sim.host_mut(host).udp.mark_closed(id);
+            deliver::started(sim, id);
+            deliver::stopped(sim, id);
+            // `stopped` removed the socket, even one whose protocol was missing.
+            sim.host_mut(host).udp.remove(id);
+            next = id + 1;
+        }
     }
 }
 
@@ -104,7 +116,7 @@ impl Udp for Sim {
         })?;
         let id = socket.raw();
         let now = self.now_virtual();
-        self.schedule_io(host, now, Source::Udp(id), move |sim| {
+        self.schedule_io(host, now, Lane::Udp(id), move |sim| {
             deliver::started(sim, id)
         });
         Ok(socket)
@@ -165,7 +177,7 @@ impl Udp for Sim {
         let id = socket.raw();
         udp.mark_closed(id);
         let now = self.now_virtual();
-        self.schedule_io(host, now, Source::Udp(id), move |sim| {
+        self.schedule_io(host, now, Lane::Udp(id), move |sim| {
             deliver::stopped(sim, id)
         });
         Ok(())

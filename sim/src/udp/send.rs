@@ -10,8 +10,8 @@ use twinreactor_kit::{check_size, DatagramState};
 
 use super::deliver;
 use super::socket::SimSocket;
-use crate::io::Source;
-use crate::net::host_ip;
+use crate::deliveries::Lane;
+use crate::routing::host_ip;
 use crate::Sim;
 
 /// The source IP of a unicast datagram from a socket bound to `local` on `host` to `to`:
@@ -160,7 +160,7 @@ impl Sim {
     /// Schedules one copy of a datagram for socket `id` of `host`, after a drawn delay.
     fn udp_schedule(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>) {
         let at = self.now_virtual().saturating_add(self.udp_delay());
-        self.schedule_io(host, at, Source::Udp(id), move |sim| {
+        self.schedule_io(host, at, Lane::Udp(id), move |sim| {
             deliver::datagram(sim, id, &data, from)
         });
     }
@@ -178,7 +178,7 @@ impl Sim {
             .now_virtual()
             .saturating_add(there)
             .saturating_add(back);
-        self.schedule_io(host, at, Source::Udp(id), move |sim| {
+        self.schedule_io(host, at, Lane::Udp(id), move |sim| {
             deliver::refused(sim, id)
         });
     }

@@ -1,0 +1,361 @@
+//! Step 4 of a simulated host's iteration (the steps: [`twinreactor_kit::iterate`]): I/O
+//! readiness, in virtual time, as deliveries.
+//!
+//! The network and process modules schedule *deliveries*: a closure that runs on one host at
+//! a virtual time, in one [`Lane`] (a connection, a socket, a process pipe). When a host's
+//! iteration reaches step 4, every delivery due by then runs. Deliveries of one lane keep
+//! the order they were scheduled in; among lanes, the order is drawn from the seed, because
+//! the contract leaves the order of simultaneously ready events open.
+//!
+//! Determinism rests on three things here, each pinned by a test below: the queue orders by
+//! (time, scheduling sequence), never by anything else; lanes are counted through in their
+//! derived order (`Tcp` before `Udp` before `Process`, then by their fields); and step 4
+//! draws exactly once per delivery it runs, one draw even when only one is due.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::time::Duration;
+
+use crate::Sim;
+
+/// The lane of a delivery: deliveries of one lane run in the order they were scheduled.
+/// The derived order is the order in which step 4 counts through lanes, so it is part of
+/// every trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Lane {
+    /// A TCP listener or connection (a tag, then a raw id; see `tcp/mod.rs`).
+    Tcp(u8, u64),
+    /// A UDP socket (by its raw id).
+    Udp(u64),
+    /// One channel of a child process (see `process/pipes.rs`).
+    Process(u64),
+}
+
+/// A delivery: runs with the simulation acting as the host it was scheduled for.
+pub(crate) type Delivery = Box<dyn FnOnce(&mut Sim)>;
+
+/// When a delivery is due, and its place among deliveries due at the same time.
+type Key = (Duration, u64);
+
+/// A scheduled delivery, ordered by its key alone.
+struct Pending<D> {
+    key: Key,
+    lane: Lane,
+    deliver: D,
+}
+
+impl<D> PartialEq for Pending<D> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<D> Eq for Pending<D> {}
+
+impl<D> PartialOrd for Pending<D> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<D> Ord for Pending<D> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// One host's scheduled deliveries, by (time, sequence): a min-heap, since a host rarely
+/// has more than a few pending and keys are unique. Generic over what a delivery is only so
+/// that tests can schedule labels; the simulator holds [`Delivery`] closures.
+pub(crate) struct DeliveryQueue<D = Delivery> {
+    pending: BinaryHeap<Reverse<Pending<D>>>,
+    next_seq: u64,
+}
+
+impl<D> Default for DeliveryQueue<D> {
+    fn default() -> Self {
+        Self {
+            pending: BinaryHeap::new(),
+            next_seq: 0,
+        }
+    }
+}
+
+impl<D> DeliveryQueue<D> {
+    /// The time of the earliest delivery.
+    pub(crate) fn front(&self) -> Option<Duration> {
+        self.pending.peek().map(|Reverse(p)| p.key.0)
+    }
+
+    /// Schedules `deliver` in `lane` at `at`, after everything already scheduled at `at`.
+    fn push(&mut self, at: Duration, lane: Lane, deliver: D) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.insert((at, seq), lane, deliver);
+    }
+
+    fn insert(&mut self, key: Key, lane: Lane, deliver: D) {
+        self.pending.push(Reverse(Pending { key, lane, deliver }));
+    }
+
+    /// Takes the earliest delivery if it is due at `now`.
+    fn pop_due(&mut self, now: Duration) -> Option<Pending<D>> {
+        if self.front()? > now {
+            return None;
+        }
+        self.pending.pop().map(|Reverse(p)| p)
+    }
+
+    /// Takes the delivery due at `now` if it is the only one.
+    fn take_single_due(&mut self, now: Duration) -> Option<D> {
+        let first = self.pop_due(now)?;
+        if self.front().is_some_and(|second| second <= now) {
+            self.pending.push(Reverse(first));
+            return None;
+        }
+        Some(first.deliver)
+    }
+
+    /// Takes every delivery due at `now`, by lane, each lane in order.
+    fn take_due(&mut self, now: Duration) -> DueBatch<D> {
+        let mut batch = DueBatch {
+            lanes: BTreeMap::new(),
+            left: 0,
+        };
+        while let Some(p) = self.pop_due(now) {
+            batch
+                .lanes
+                .entry(p.lane)
+                .or_default()
+                .push_back((p.key, p.deliver));
+            batch.left += 1;
+        }
+        batch
+    }
+
+    /// Puts back deliveries of `batch` that did not run, under their own keys, so they stay
+    /// ahead of anything scheduled since.
+    fn put_back(&mut self, batch: DueBatch<D>) {
+        for (lane, queue) in batch.lanes {
+            for (key, deliver) in queue {
+                self.insert(key, lane, deliver);
+            }
+        }
+    }
+}
+
+/// The deliveries taken out for one step 4, by lane, each lane in order.
+struct DueBatch<D> {
+    lanes: BTreeMap<Lane, VecDeque<(Key, D)>>,
+    /// How many deliveries are left, over all lanes.
+    left: usize,
+}
+
+impl<D> DueBatch<D> {
+    /// Takes delivery number `pick` (`pick < self.left`), counting through the lanes in
+    /// their order, and returns the first delivery of its lane. A uniformly random `pick`
+    /// gives every interleaving that keeps per-lane order its fair share.
+    fn take(&mut self, mut pick: usize) -> D {
+        let lane = *self
+            .lanes
+            .iter()
+            .find(|(_, q)| {
+                if pick < q.len() {
+                    true
+                } else {
+                    pick -= q.len();
+                    false
+                }
+            })
+            .map(|(lane, _)| lane)
+            .expect("pick < left, the number of deliveries left");
+        let queue = self.lanes.get_mut(&lane).expect("found above");
+        let (_, deliver) = queue.pop_front().expect("lanes are never empty");
+        if queue.is_empty() {
+            self.lanes.remove(&lane);
+        }
+        self.left -= 1;
+        deliver
+    }
+}
+
+impl Sim {
+    /// Schedules `deliver` to run on `host` at virtual time `at` (no earlier than now), in
+    /// `lane`. It runs in step 4 of the first iteration of `host` at or after `at`.
+    pub(crate) fn schedule_io(
+        &mut self,
+        host: usize,
+        at: Duration,
+        lane: Lane,
+        deliver: impl FnOnce(&mut Sim) + 'static,
+    ) {
+        let at = at.max(self.now_virtual());
+        self.host_mut(host).io.push(at, lane, Box::new(deliver));
+    }
+
+    /// Step 4 for the current host: runs the deliveries due now, lanes interleaved at
+    /// random (a uniformly random merge that keeps each lane's order). Stops early,
+    /// keeping the rest for the next iteration, once `crash()` has been called.
+    pub(crate) fn deliver_io(&mut self) {
+        let host = self.current_index();
+        let now = self.now_virtual();
+        if self.host_ref(host).io.front().is_none_or(|at| at > now) {
+            return;
+        }
+        if let Some(deliver) = self.host_mut(host).io.take_single_due(now) {
+            // The same draw as the general path makes for one delivery, so that traces
+            // do not depend on which path ran.
+            let _ = self.draw_scheduling(1);
+            self.current_set(host);
+            deliver(self);
+            return;
+        }
+        let mut batch = self.host_mut(host).io.take_due(now);
+        while batch.left > 0 {
+            if self.crash_requested() {
+                self.host_mut(host).io.put_back(batch);
+                return;
+            }
+            let pick = self.draw_scheduling(batch.left);
+            let deliver = batch.take(pick);
+            self.current_set(host);
+            deliver(self);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    fn at(micros: u64) -> Duration {
+        Duration::from_micros(micros)
+    }
+
+    /// Drains `batch` with the picks `picks` (each taken modulo what is left).
+    fn drain(mut batch: DueBatch<&'static str>, picks: &[usize]) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for &pick in picks.iter().cycle() {
+            if batch.left == 0 {
+                break;
+            }
+            out.push(batch.take(pick % batch.left));
+        }
+        out
+    }
+
+    #[test]
+    fn the_queue_orders_by_time_then_by_scheduling_order() {
+        let mut q = DeliveryQueue::default();
+        q.push(at(20), Lane::Udp(1), "late");
+        q.push(at(10), Lane::Process(0), "first at 10");
+        q.push(at(10), Lane::Tcp(1, 0), "second at 10");
+        assert_eq!(q.front(), Some(at(10)));
+        assert!(q.take_single_due(at(5)).is_none(), "nothing due yet");
+        let batch = q.take_due(at(10));
+        assert_eq!(batch.left, 2);
+        assert_eq!(q.front(), Some(at(20)), "the later one stays queued");
+        assert_eq!(q.take_single_due(at(20)), Some("late"));
+        assert_eq!(q.front(), None);
+    }
+
+    #[test]
+    fn a_single_delivery_is_taken_alone_only_when_it_is_the_only_one_due() {
+        let mut q = DeliveryQueue::default();
+        q.push(at(1), Lane::Udp(0), "a");
+        q.push(at(1), Lane::Udp(0), "b");
+        assert_eq!(q.take_single_due(at(1)), None, "two are due");
+        assert_eq!(q.take_due(at(1)).left, 2, "and neither was lost");
+    }
+
+    #[test]
+    fn picks_count_through_lanes_in_their_order() {
+        // Lanes order as Tcp < Udp < Process whatever the scheduling order, so pick 0 is
+        // the TCP lane's first delivery and pick 2 the UDP lane's.
+        let mut q = DeliveryQueue::default();
+        q.push(at(0), Lane::Process(3), "process");
+        q.push(at(0), Lane::Udp(7), "udp");
+        q.push(at(0), Lane::Tcp(1, 9), "tcp 1");
+        q.push(at(0), Lane::Tcp(1, 9), "tcp 2");
+        let batch = q.take_due(at(0));
+        assert_eq!(drain(batch, &[2, 0]), ["udp", "tcp 1", "tcp 2", "process"]);
+        assert!(Lane::Tcp(2, 0) > Lane::Tcp(1, u64::MAX));
+        assert!(Lane::Tcp(u8::MAX, u64::MAX) < Lane::Udp(0));
+        assert!(Lane::Udp(u64::MAX) < Lane::Process(0));
+    }
+
+    #[test]
+    fn every_pick_keeps_each_lanes_order() {
+        for picks in [[0, 0, 0], [1, 2, 0], [5, 5, 5], [2, 1, 3]] {
+            let mut q = DeliveryQueue::default();
+            for (lane, label) in [
+                (Lane::Udp(0), "u1"),
+                (Lane::Tcp(1, 0), "t1"),
+                (Lane::Udp(0), "u2"),
+                (Lane::Tcp(1, 0), "t2"),
+                (Lane::Udp(0), "u3"),
+            ] {
+                q.push(at(3), lane, label);
+            }
+            let out = drain(q.take_due(at(3)), &picks);
+            let order = |prefix: char| -> Vec<&str> {
+                out.iter()
+                    .copied()
+                    .filter(|l| l.starts_with(prefix))
+                    .collect()
+            };
+            assert_eq!(order('u'), ["u1", "u2", "u3"], "picks {picks:?}");
+            assert_eq!(order('t'), ["t1", "t2"], "picks {picks:?}");
+        }
+    }
+
+    #[test]
+    fn put_back_keeps_deliveries_ahead_of_later_ones_due_at_the_same_time() {
+        let mut q = DeliveryQueue::default();
+        q.push(at(4), Lane::Udp(0), "a");
+        q.push(at(4), Lane::Udp(0), "b");
+        let mut batch = q.take_due(at(4));
+        assert_eq!(batch.take(0), "a");
+        q.push(at(4), Lane::Udp(0), "c");
+        q.put_back(batch);
+        assert_eq!(drain(q.take_due(at(4)), &[0]), ["b", "c"]);
+    }
+
+    #[test]
+    fn step_4_runs_lanes_in_a_seeded_order_that_repeats() {
+        fn run(seed: u64) -> Vec<u64> {
+            let mut sim = Sim::new(seed);
+            let seen = Rc::new(RefCell::new(Vec::new()));
+            for lane in 0..6 {
+                for n in 0..2 {
+                    let seen = Rc::clone(&seen);
+                    let lane_of = Lane::Udp(lane);
+                    sim.schedule_io(0, Duration::ZERO, lane_of, move |_| {
+                        seen.borrow_mut().push(lane * 10 + n)
+                    });
+                }
+            }
+            sim.deliver_io();
+            let out = seen.borrow().clone();
+            out
+        }
+        let first = run(7);
+        assert_eq!(first.len(), 12);
+        assert_eq!(first, run(7), "same seed, same order");
+        for lane in 0..6 {
+            let mine: Vec<u64> = first.iter().copied().filter(|v| v / 10 == lane).collect();
+            assert_eq!(
+                mine,
+                [lane * 10, lane * 10 + 1],
+                "lane {lane} keeps its order"
+            );
+        }
+        assert!(
+            (0..16).any(|seed| run(seed) != first),
+            "the order depends on the seed"
+        );
+    }
+}
