@@ -12,6 +12,7 @@
 //! derived order (`Tcp` before `Udp` before `Process`, then by their fields); and step 4
 //! draws exactly once per delivery it runs, one draw even when only one is due.
 
+use crate::Site;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::time::Duration;
@@ -205,7 +206,7 @@ impl Sim {
         if let Some(deliver) = self.host_mut(host).io.take_single_due(now) {
             // The same draw as the general path makes for one delivery, so that traces
             // do not depend on which path ran.
-            let _ = self.draw_scheduling(1);
+            let _ = self.draw_below(Site::ReadyOrder, 1);
             self.current_set(host);
             deliver(self);
             return;
@@ -216,7 +217,7 @@ impl Sim {
                 self.host_mut(host).io.put_back(batch);
                 return;
             }
-            let pick = self.draw_scheduling(batch.left);
+            let pick = self.draw_below(Site::ReadyOrder, batch.left);
             let deliver = batch.take(pick);
             self.current_set(host);
             deliver(self);

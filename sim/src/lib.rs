@@ -20,6 +20,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod choice;
 mod config;
 mod deliveries;
 mod error;
@@ -39,6 +40,7 @@ mod tcp;
 mod trace_log;
 mod udp;
 
+pub use choice::{Choice, Site, Tape, TapeError};
 pub use config::{parse_seed, seed_override, SimConfig, SEED_ENV};
 pub use error::SimError;
 pub use host::HostId;

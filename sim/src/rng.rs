@@ -48,10 +48,4 @@ impl SimRng {
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }
-
-    /// A number in `0..n` (Lemire's multiply-shift; `n` must be non-zero).
-    pub fn below(&mut self, n: usize) -> usize {
-        debug_assert!(n > 0, "below(0) has no answer");
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
 }

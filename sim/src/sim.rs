@@ -6,11 +6,11 @@ use std::time::Duration;
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
 use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
+use crate::choice::{unit, Choices, Site};
 use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
 use crate::partition::Partitions;
 use crate::report::{self, Failure, SimSnapshot, TAIL_LINES};
-use crate::rng::{SimRng, Stream};
 use crate::{HostId, SimConfig, SimError, TraceHandle};
 
 /// What one [`Sim::step`] did.
@@ -57,8 +57,8 @@ pub struct Sim {
     clock: Duration,
     hosts: Vec<Host>,
     current: usize,
-    /// One random stream per concern, indexed by `Stream as usize - 1`.
-    rngs: [SimRng; 4],
+    /// Where every random choice comes from (the seed's streams, or a tape).
+    choices: Choices,
     trace: TraceHandle,
     /// Hosts with work now (filled by `next`; kept to avoid an allocation per step).
     due: Vec<usize>,
@@ -83,7 +83,7 @@ impl Sim {
     pub fn with_config(config: SimConfig) -> Self {
         report::hook::install();
         Self {
-            rngs: Stream::ALL.map(|stream| SimRng::new(config.seed, stream)),
+            choices: Choices::new(config.seed),
             config,
             clock: Duration::ZERO,
             hosts: vec![Host::new()],
@@ -238,19 +238,26 @@ impl Sim {
         self.hosts[self.current].core.life.crash_requested
     }
 
-    /// A number in `0..n` from `stream`.
-    pub(crate) fn draw_below(&mut self, stream: Stream, n: usize) -> usize {
-        self.rngs[stream as usize - 1].below(n)
+    /// A raw number drawn at `site`.
+    pub(crate) fn draw(&mut self, site: Site) -> u64 {
+        self.choices.draw(site, f64::NAN)
     }
 
-    /// A raw number from `stream`.
-    pub(crate) fn draw_u64(&mut self, stream: Stream) -> u64 {
-        self.rngs[stream as usize - 1].next_u64()
+    /// A number in `0..n` drawn at `site` (Lemire's multiply-shift; `n` must be non-zero).
+    pub(crate) fn draw_below(&mut self, site: Site, n: usize) -> usize {
+        debug_assert!(n > 0, "below(0) has no answer");
+        ((u128::from(self.draw(site)) * n as u128) >> 64) as usize
     }
 
-    /// A number in `0..n` from the scheduling stream.
-    pub(crate) fn draw_scheduling(&mut self, n: usize) -> usize {
-        self.draw_below(Stream::Scheduling, n)
+    /// The raw number of a fault of probability `p` drawn at `site`: the fault strikes if
+    /// [`unit`] of it is below `p` (its low bits may decide more, as a read split's place).
+    pub(crate) fn draw_fault(&mut self, site: Site, p: f64) -> u64 {
+        self.choices.draw(site, p)
+    }
+
+    /// Whether a fault of probability `p` strikes, drawn at `site`.
+    pub(crate) fn draw_chance(&mut self, site: Site, p: f64) -> bool {
+        unit(self.draw_fault(site, p)) < p
     }
 
     /// The index of `host`, if it is one of this simulation's.
@@ -346,7 +353,7 @@ impl Sim {
         let pick = if self.due.len() == 1 {
             self.due[0]
         } else {
-            let k = self.draw_scheduling(self.due.len());
+            let k = self.draw_below(Site::HostOrder, self.due.len());
             self.due[k]
         };
         self.current = pick;

@@ -1,34 +1,30 @@
 //! What a user sees when a simulated test fails, read the way the user reads it: by running
-//! the failing tests of `report_fixture.rs` as a subprocess (a real libtest binary) and
-//! reading what it prints, captured (as `cargo test` runs it) and with `--nocapture` (as
-//! `cargo nextest run` runs it, one process per test).
+//! the failing tests of `report_output/failing.rs` (ignored, in this same binary) as a
+//! subprocess and reading what it prints, captured (as `cargo test` runs it) and with
+//! `--nocapture` (as `cargo nextest run` runs it, one process per test).
+
+#[path = "report_output/failing.rs"]
+mod failing;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The `report_fixture` test binary, built beside this one by the same `cargo test`.
-fn fixture() -> PathBuf {
-    let me = std::env::current_exe().expect("the test knows its own path");
-    let deps = me.parent().expect("a test binary sits in a directory");
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(deps)
-        .expect("the deps directory can be read")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            name.starts_with("report_fixture-") && p.extension().is_none()
-        })
-        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-        .collect();
-    found.sort();
-    found.pop().expect("cargo test built report_fixture").1
+/// The line of `failing.rs` that holds `needle`, counted from 1.
+fn line_of(needle: &str) -> usize {
+    let source = include_str!("report_output/failing.rs");
+    1 + source
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} is in failing.rs"))
 }
 
 /// Runs one fixture test with `env` set (and the seed variables of this process unset);
 /// everything it printed, stdout then stderr.
 fn run(test: &str, env: &[(&str, &str)], nocapture: bool) -> String {
-    let mut cmd = Command::new(fixture());
-    cmd.args(["--ignored", "--exact", test]);
+    let mut cmd = Command::new(std::env::current_exe().expect("the test knows its own path"));
+    let test = format!("failing::{test}");
+    cmd.args(["--ignored", "--exact", &test]);
     if nocapture {
         cmd.arg("--nocapture");
     }
@@ -83,17 +79,24 @@ fn a_callback_panic_prints_the_seed_replay_commands_and_trace_with_the_failure()
         let out = run("a_callback_panics", &[], nocapture);
         let r = report(&out, 42);
         assert_has(&r, "  failure: boom\n");
-        assert_has(&r, "  at:      sim/tests/report_fixture.rs:16:");
+        assert_has(
+            &r,
+            &format!(
+                "  at:      sim/tests/report_output/failing.rs:{}:",
+                line_of("panic!(\"boom\")")
+            ),
+        );
         assert_has(
             &r,
             "  in:      a callback on host h0, at virtual time 0.250000000",
         );
-        assert_has(&r, "  replay:  TWINREACTOR_SEED=42 cargo test -p twinreactor-sim --test report_fixture -- --exact a_callback_panics\n");
-        assert_has(&r, "  nextest: TWINREACTOR_SEED=42 cargo nextest run -p twinreactor-sim --test report_fixture -E 'test(=a_callback_panics)'\n");
+        assert_has(&r, "  replay:  TWINREACTOR_SEED=42 cargo test -p twinreactor-sim --test report_output -- --exact failing::a_callback_panics\n");
+        assert_has(&r, "  nextest: TWINREACTOR_SEED=42 cargo nextest run -p twinreactor-sim --test report_output -E 'test(=failing::a_callback_panics)'\n");
         assert_has(&r, "last 20 trace lines:\n");
         assert!(r.ends_with("  0.250000000 h0 panicked"), "{r}");
         let file = trace_file(&r);
-        assert!(file.ends_with("twinreactor/traces/report_fixture/a_callback_panics.seed-42.trace"));
+        assert!(file
+            .ends_with("twinreactor/traces/report_output/failing.a_callback_panics.seed-42.trace"));
         let trace = std::fs::read_to_string(&file).expect("the trace file is written");
         assert!(trace.starts_with("0.000000000 h0 run-began\n"), "{trace}");
         assert!(trace.ends_with("0.250000000 h0 panicked\n"), "{trace}");
@@ -119,12 +122,18 @@ fn an_assertion_in_the_test_body_reports_the_live_simulation_seed() {
         &r,
         "  failure: assertion `left == right` failed: the run took four seconds",
     );
-    assert_has(&r, "  at:      sim/tests/report_fixture.rs:27:5");
+    assert_has(
+        &r,
+        &format!(
+            "  at:      sim/tests/report_output/failing.rs:{}:5",
+            line_of("assert_eq!(")
+        ),
+    );
     assert_has(
         &r,
         "  in:      the test, outside callbacks; virtual time was 3.000000000",
     );
-    assert_has(&r, "TWINREACTOR_SEED=7 cargo test -p twinreactor-sim --test report_fixture -- --exact an_assertion_after_run_fails");
+    assert_has(&r, "TWINREACTOR_SEED=7 cargo test -p twinreactor-sim --test report_output -- --exact failing::an_assertion_after_run_fails");
     assert!(r.ends_with("  3.000000000 h0 run-ended stopped"), "{r}");
 }
 
@@ -142,7 +151,7 @@ fn a_sweep_reports_its_lowest_failing_seed_every_time() {
             &r,
             "  in:      a callback on host h0, at virtual time 0.007000000",
         );
-        assert_has(&r, "TWINREACTOR_SEED=7 cargo test -p twinreactor-sim --test report_fixture -- --exact a_sweep_finds_a_planted_bug");
+        assert_has(&r, "TWINREACTOR_SEED=7 cargo test -p twinreactor-sim --test report_output -- --exact failing::a_sweep_finds_a_planted_bug");
         assert_has(&out, "twinreactor-sim sweep: ");
     }
 }
@@ -218,8 +227,100 @@ fn malformed_sweep_variables_fail_naming_the_variable_and_the_forms() {
 fn a_sweep_reports_the_seed_of_a_non_text_panic_and_of_a_run_that_never_ends() {
     let r = report(&run("a_sweep_with_a_non_text_panic", &[], false), 3);
     assert_has(&r, "  failure: (a panic with a non-text payload)");
-    assert_has(&r, "  at:      sim/tests/report_fixture.rs:");
+    assert_has(&r, "  at:      sim/tests/report_output/failing.rs:");
     let r = report(&run("a_sweep_that_never_ends", &[], false), 0);
     assert_has(&r, "  failure: quiescent at 1s");
     assert!(Path::new(&trace_file(&r)).exists());
+}
+
+/// The path after `label` in a report section (`  tape:    <path> (...)`).
+fn path_after(text: &str, label: &str) -> PathBuf {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{text}"));
+    PathBuf::from(line.rsplit_once(" (").map_or(line, |(p, _)| p))
+}
+
+#[test]
+fn a_failure_saves_its_tape_and_the_tape_replays_the_same_trace() {
+    let out = run("a_swarm_sweep_of_the_greeting", &[], false);
+    let r = report(&out, 11);
+    let tape = path_after(&r, "  tape:    ");
+    let trace = std::fs::read(trace_file(&r)).unwrap();
+    let tape_env = tape.to_str().unwrap();
+    let again = run(
+        "a_swarm_sweep_of_the_greeting",
+        &[("TWINREACTOR_TAPE", tape_env)],
+        false,
+    );
+    let r2 = report(&again, 11);
+    assert_has(
+        &r2,
+        "  sweep:   replayed from its tape (TWINREACTOR_TAPE is set)",
+    );
+    assert_has(&r2, "  failure: the exchange ended cleanly with \"hello\"");
+    assert_eq!(trace, std::fs::read(trace_file(&r2)).unwrap());
+}
+
+#[test]
+fn the_minimiser_keeps_only_the_fault_the_bug_needs_and_its_tape_replays() {
+    let out = run(
+        "a_swarm_sweep_of_the_greeting",
+        &[("TWINREACTOR_MINIMISE", "1")],
+        false,
+    );
+    let r = report(&out, 11);
+    let min = &out[out.find("minimised in ").expect("a minimised section")..];
+    assert_has(min, "; not \"nothing happens\": ");
+    assert_has(min, " -> 1\n");
+    assert_has(min, "  faults:  tcp-read-split x1 (the failing run had: ");
+    let tape = path_after(min, "  tape:    ");
+    assert!(
+        tape.ends_with("failing.a_swarm_sweep_of_the_greeting.seed-11.min.tape"),
+        "{r}"
+    );
+    let replay = run(
+        "a_swarm_sweep_of_the_greeting",
+        &[("TWINREACTOR_TAPE", tape.to_str().unwrap())],
+        false,
+    );
+    assert_has(
+        &report(&replay, 11),
+        "  failure: the exchange ended cleanly with \"hello\"",
+    );
+}
+
+#[test]
+fn a_tape_that_does_not_fit_the_run_is_an_error_naming_what_differs() {
+    let dir = std::env::temp_dir().join(format!("twinreactor-tapes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "short.tape",
+            "twinreactor-tape 1\nseed 11\nsim 0\n",
+            "the tape of simulation 0 ends after 0 choices",
+        ),
+        (
+            "other.tape",
+            "twinreactor-tape 1\nseed 11\nsim 0\ntcp-reset 0x0 p=0.5\n",
+            "choice 0 of simulation 0 differs: the tape has tcp-reset, the run drew tcp-syn-drop",
+        ),
+        (
+            "future.tape",
+            "twinreactor-tape 2\nseed 11\n",
+            "this simulator reads version 1",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = run(
+            "a_swarm_sweep_of_the_greeting",
+            &[("TWINREACTOR_TAPE", path.to_str().unwrap())],
+            false,
+        );
+        assert_has(&out, expected);
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -2,93 +2,10 @@
 //! that keeps reading until the whole answer is back gets it intact or sees the connection
 //! fail, under every mix; one that takes its first read for the answer is caught.
 
-use std::cell::RefCell;
-use std::net::SocketAddr;
-use std::rc::Rc;
-use std::time::Duration;
+mod support;
 
-use twinreactor::prelude::*;
-use twinreactor::{ConnId, ConnectError, Disconnect, StreamFactory, StreamProtocol};
-use twinreactor_sim::{Sim, SimConfig, Sweep};
-
-const GREETING: &[u8] = b"hello, world";
-
-/// Sends every byte back.
-struct Echo;
-
-impl StreamProtocol for Echo {
-    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        // The connection may have been reset meanwhile; then there is nobody to answer.
-        r.write(conn, bytes).ok();
-    }
-    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
-}
-
-impl StreamFactory for Echo {
-    fn accept(&mut self, _: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
-        Some(Box::new(Echo))
-    }
-}
-
-/// What the client came to: the bytes it kept, and how the connection ended.
-#[derive(Default)]
-struct Outcome {
-    heard: Vec<u8>,
-    end: Option<String>,
-}
-
-/// Sends the greeting; closes when it believes the answer is complete.
-struct Greeter {
-    outcome: Rc<RefCell<Outcome>>,
-    /// The planted bug: the first read is taken for the whole answer.
-    first_read_is_all: bool,
-}
-
-impl StreamProtocol for Greeter {
-    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
-        r.write(conn, GREETING).unwrap();
-    }
-    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        let mut outcome = self.outcome.borrow_mut();
-        outcome.heard.extend_from_slice(bytes);
-        if self.first_read_is_all || outcome.heard.len() == GREETING.len() {
-            r.close(conn).unwrap();
-        }
-    }
-    fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, reason: Disconnect) {
-        self.outcome.borrow_mut().end = Some(format!("{reason:?}"));
-        r.stop().unwrap();
-    }
-    fn connect_failed(&mut self, r: &mut dyn Reactor, _: ConnId, error: ConnectError) {
-        self.outcome.borrow_mut().end = Some(format!("connect failed: {error:?}"));
-        r.stop().unwrap();
-    }
-}
-
-/// One exchange under the swarm mix of `seed`: an error if a cleanly ended exchange lost
-/// part of the answer.
-fn exchange(seed: u64, first_read_is_all: bool) -> Result<(), String> {
-    let mut sim = Sim::with_config(SimConfig::swarm_exact(seed));
-    let addr = "127.0.0.1:7".parse().unwrap();
-    sim.listen_tcp(addr, Box::new(Echo)).unwrap();
-    let outcome = Rc::new(RefCell::new(Outcome::default()));
-    let greeter = Greeter {
-        outcome: outcome.clone(),
-        first_read_is_all,
-    };
-    sim.connect_tcp(addr, Box::new(greeter), Duration::from_secs(10))
-        .unwrap();
-    sim.run().map_err(|e| e.to_string())?;
-    let outcome = outcome.borrow();
-    match outcome.end.as_deref() {
-        Some("Done") if outcome.heard != GREETING => Err(format!(
-            "the exchange ended cleanly with {:?}",
-            String::from_utf8_lossy(&outcome.heard)
-        )),
-        Some(_) => Ok(()),
-        None => Err("the client never ended".to_owned()),
-    }
-}
+use support::greeting::exchange;
+use twinreactor_sim::Sweep;
 
 #[test]
 fn a_careful_client_passes_under_every_swarm_mix() {
@@ -103,6 +20,12 @@ fn a_swarm_sweep_catches_the_client_that_trusts_its_first_read() {
     let twinreactor_sim::SweepFailed::Seed { seed, report } = failed else {
         panic!("the sweep itself failed: {failed}");
     };
-    assert!(report.contains("the exchange ended cleanly with"), "{report}");
-    assert!(report.contains(&format!("TWINREACTOR_SEED={seed} ")), "{report}");
+    assert!(
+        report.contains("the exchange ended cleanly with"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("TWINREACTOR_SEED={seed} ")),
+        "{report}"
+    );
 }

@@ -10,6 +10,7 @@
 mod pipes;
 mod program;
 
+use crate::Site;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -26,7 +27,6 @@ use twinreactor_kit::{Driver, Subsystem};
 pub use program::{Program, ProgramCx};
 
 use crate::host::{Host, HostSubsystem};
-use crate::rng::Stream;
 use crate::{HostId, Sim, SimError};
 
 /// Makes a fresh stub for each spawn of a program.
@@ -207,15 +207,12 @@ fn crash_after_start(sim: &mut Sim) -> Option<Duration> {
     if p.is_nan() || p <= 0.0 {
         return None;
     }
-    if p < 1.0 {
-        // 53 random bits, the precision of an f64 in [0, 1).
-        let unit = (sim.draw_u64(Stream::Faults) >> 11) as f64 / (1u64 << 53) as f64;
-        if unit >= p {
-            return None;
-        }
+    // Certain (p of 1 or more) crashes draw nothing.
+    if p < 1.0 && !sim.draw_chance(Site::ProcessCrash, p) {
+        return None;
     }
     let span = u64::try_from(within.as_nanos()).unwrap_or(u64::MAX);
-    let raw = u128::from(sim.draw_u64(Stream::Faults));
+    let raw = u128::from(sim.draw(Site::ProcessCrashTime));
     let offset = ((raw * (u128::from(span) + 1)) >> 64) as u64;
     Some(Duration::from_nanos(offset))
 }

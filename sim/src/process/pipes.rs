@@ -6,6 +6,7 @@
 //! stdin-close notifications to the parent) and program (start, stdin, wake-ups and signals
 //! to the stubs, and crashes).
 
+use crate::Site;
 use std::time::Duration;
 
 use twinreactor::process::ProgramEvent;
@@ -15,7 +16,6 @@ use twinreactor_kit::Driver;
 
 use super::{slot, Program, ProgramCx, SimProcess, Task};
 use crate::deliveries::Lane;
-use crate::rng::Stream;
 use crate::Sim;
 
 /// The delivery lanes of one process.
@@ -71,7 +71,7 @@ fn pieces(sim: &mut Sim, data: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut rest = data;
     while !rest.is_empty() {
-        let n = 1 + sim.draw_below(Stream::Programs, rest.len().min(max));
+        let n = 1 + sim.draw_below(Site::PipeChunk, rest.len().min(max));
         let (head, tail) = rest.split_at(n);
         out.push(head.to_vec());
         rest = tail;

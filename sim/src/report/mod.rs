@@ -16,7 +16,8 @@ use std::cell::{Cell, RefCell};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::TraceHandle;
+use crate::sweep::{MINIMISE_ENV, TAPE_ENV};
+use crate::{Tape, TraceHandle};
 pub(crate) use test_id::TestId;
 
 /// How many trace lines a report shows.
@@ -99,6 +100,25 @@ pub(crate) struct Failure {
     pub sim: Option<SimSnapshot>,
     /// For a sweep: which seeds ran and how many failed.
     pub sweep: Option<String>,
+    /// Every choice the failing run made, when it was recorded.
+    pub tape: Option<Tape>,
+    /// A smaller failing run, when one was searched for.
+    pub minimised: Option<Minimised>,
+}
+
+/// A smaller failing run found by editing a failure's tape.
+pub(crate) struct Minimised {
+    /// The smaller run's choices.
+    pub tape: Tape,
+    /// The smaller run's simulation.
+    pub sim: Option<SimSnapshot>,
+    /// How many runs the search made.
+    pub runs: usize,
+    /// The original run's size: choices, choices that are not "nothing happens", trace
+    /// lines.
+    pub before: (usize, usize, usize),
+    /// The faults that struck in the original run.
+    pub faults_before: Vec<(crate::Site, usize)>,
 }
 
 impl Failure {
@@ -110,6 +130,8 @@ impl Failure {
             location: None,
             sim: None,
             sweep: None,
+            tape: None,
+            minimised: None,
         }
     }
 
@@ -125,6 +147,8 @@ impl Failure {
             location: note.and_then(|n| n.location),
             sim: Some(sim),
             sweep: None,
+            tape: None,
+            minimised: None,
         }
     }
 
@@ -157,25 +181,85 @@ impl Failure {
         if let Some(nextest) = id.nextest_command(self.seed) {
             lines.push(format!("  nextest: {nextest}"));
         }
-        match &self.sim {
-            Some(sim) if sim.traced => {
-                let path = id.trace_path(self.seed);
-                lines.push(match write_trace(&path, &sim.trace) {
-                    Ok(()) => format!("  trace:   {} ({} lines)", path.display(), sim.trace.len()),
-                    Err(e) => format!("  trace:   not written to {}: {e}", path.display()),
-                });
-                lines.push(format!("last {TAIL_LINES} trace lines:"));
-                lines.extend(sim.trace.tail(TAIL_LINES).lines().map(|l| format!("  {l}")));
-            }
-            Some(_) => {
-                lines.push("  trace:   not recorded (SimConfig::record_trace is false)".into())
-            }
-            None => {
-                lines.push("  trace:   no simulation was seen on the thread that failed".into())
-            }
+        let path = id.trace_path(self.seed);
+        trace_lines(&mut lines, self.sim.as_ref(), &path);
+        if let Some(tape) = &self.tape {
+            lines.push(tape_line(tape, &path.with_extension("tape")));
+        }
+        tail_lines(&mut lines, self.sim.as_ref(), "trace lines");
+        if let Some(min) = &self.minimised {
+            minimised_lines(&mut lines, min, &id, &path);
         }
         lines.join("\n")
     }
+}
+
+/// The `trace:` line: the whole trace written to `path`, or why there is none.
+fn trace_lines(lines: &mut Vec<String>, sim: Option<&SimSnapshot>, path: &Path) {
+    lines.push(match sim {
+        Some(sim) if sim.traced => match write_trace(path, &sim.trace) {
+            Ok(()) => format!("  trace:   {} ({} lines)", path.display(), sim.trace.len()),
+            Err(e) => format!("  trace:   not written to {}: {e}", path.display()),
+        },
+        Some(_) => "  trace:   not recorded (SimConfig::record_trace is false)".into(),
+        None => "  trace:   no simulation was seen on the thread that failed".into(),
+    });
+}
+
+/// The `tape:` line: the tape written to `path`.
+fn tape_line(tape: &Tape, path: &Path) -> String {
+    match tape.save(path) {
+        Ok(()) => format!("  tape:    {} ({} choices)", path.display(), tape.len()),
+        Err(e) => format!("  tape:    not written: {e}"),
+    }
+}
+
+/// The last trace lines, under a heading.
+fn tail_lines(lines: &mut Vec<String>, sim: Option<&SimSnapshot>, heading: &str) {
+    if let Some(sim) = sim.filter(|s| s.traced) {
+        lines.push(format!("last {TAIL_LINES} {heading}:"));
+        lines.extend(sim.trace.tail(TAIL_LINES).lines().map(|l| format!("  {l}")));
+    }
+}
+
+/// The section on the smaller failing run: sizes before and after, the faults left, its
+/// files, and the command that replays it from its tape.
+fn minimised_lines(lines: &mut Vec<String>, min: &Minimised, id: &TestId, path: &Path) {
+    let (choices, non_canonical, trace) = min.before;
+    let faults = |list: &[(crate::Site, usize)]| {
+        let named: Vec<String> = list
+            .iter()
+            .map(|(site, n)| format!("{} x{n}", site.name()))
+            .collect();
+        if named.is_empty() {
+            "none".to_owned()
+        } else {
+            named.join(", ")
+        }
+    };
+    let after_trace = min.sim.as_ref().map_or(0, |s| s.trace.len());
+    lines.push(format!("minimised in {} runs ({MINIMISE_ENV}):", min.runs));
+    lines.push(format!(
+        "  choices: {choices} -> {}; not \"nothing happens\": {non_canonical} -> {}",
+        min.tape.len(),
+        min.tape.non_canonical()
+    ));
+    lines.push(format!(
+        "  faults:  {} (the failing run had: {})",
+        faults(&min.tape.faults()),
+        faults(&min.faults_before)
+    ));
+    lines.push(format!("  lines:   {trace} -> {after_trace} trace lines"));
+    let trace_path = path.with_extension("min.trace");
+    trace_lines(lines, min.sim.as_ref(), &trace_path);
+    let tape_path = path.with_extension("min.tape");
+    lines.push(tape_line(&min.tape, &tape_path));
+    let env = format!("{TAPE_ENV}={}", tape_path.display());
+    lines.push(format!("  replay:  {}", id.cargo_command_with(&env)));
+    if let Some(nextest) = id.nextest_command_with(&env) {
+        lines.push(format!("  nextest: {nextest}"));
+    }
+    tail_lines(lines, min.sim.as_ref(), "lines of the minimal trace");
 }
 
 /// The payload a callback's panic carries out of the simulator: the original text, then the

@@ -93,14 +93,19 @@ impl TestId {
 
     /// The command that replays `seed` under `cargo test` (or `cargo run`, outside a test).
     pub(crate) fn cargo_command(&self, seed: u64) -> String {
+        self.cargo_command_with(&format!("{SEED_ENV}={seed}"))
+    }
+
+    /// The command that runs this test again under `cargo test` with `env` (`NAME=value`).
+    pub(crate) fn cargo_command_with(&self, env: &str) -> String {
         let package = self.package_arg();
         match (&self.target, &self.test) {
-            (Target::Binary(exe), _) => format!("{SEED_ENV}={seed} {}", exe.display()),
+            (Target::Binary(exe), _) => format!("{env} {}", exe.display()),
             (Target::Example(name), None) => {
-                format!("{SEED_ENV}={seed} cargo run{package} --example {name}")
+                format!("{env} cargo run{package} --example {name}")
             }
             (target, test) => format!(
-                "{SEED_ENV}={seed} cargo test{package}{} -- --exact {}",
+                "{env} cargo test{package}{} -- --exact {}",
                 target_arg(target),
                 test.as_deref().unwrap_or("<test name>")
             ),
@@ -109,12 +114,17 @@ impl TestId {
 
     /// The command that replays `seed` under `cargo nextest run`, for a test.
     pub(crate) fn nextest_command(&self, seed: u64) -> Option<String> {
+        self.nextest_command_with(&format!("{SEED_ENV}={seed}"))
+    }
+
+    /// The command that runs this test again under `cargo nextest run` with `env`.
+    pub(crate) fn nextest_command_with(&self, env: &str) -> Option<String> {
         let test = self.test.as_deref()?;
         if matches!(self.target, Target::Binary(_)) {
             return None;
         }
         Some(format!(
-            "{SEED_ENV}={seed} cargo nextest run{}{} -E 'test(={test})'",
+            "{env} cargo nextest run{}{} -E 'test(={test})'",
             self.package_arg(),
             target_arg(&self.target)
         ))

@@ -1,5 +1,6 @@
 //! Seed sweeps: one scenario, many seeds, all cores, and the lowest failing seed reported.
 
+mod minimise;
 mod plan;
 mod progress;
 
@@ -9,10 +10,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(crate) use plan::Plan;
-pub use plan::{SweepError, SEEDS_ENV, SHARD_ENV};
+pub use plan::{SweepError, MINIMISE_ENV, SEEDS_ENV, SHARD_ENV, TAPE_ENV};
 use progress::Progress;
 
-use crate::report::{self, hook, Failure};
+use crate::choice::{self, Tape, TapeError};
+use crate::report::{self, hook, Failure, SimSnapshot};
 
 /// What a scenario's run of one seed came to: `()` passes; a `Result` fails with its error.
 pub trait Outcome {
@@ -144,13 +146,13 @@ impl Sweep {
         let threads = threads.min(usize::try_from(plan.len()).unwrap_or(usize::MAX));
         let progress = Progress::new(&plan);
         let lowest = if plan.replay {
-            // The one seed runs on this thread, reported as it runs.
-            let failure = rerun(plan.seed(0), &scenario);
+            // The one seed (or tape) runs on this thread, reported as it runs.
+            let failure = rerun(&plan, plan.seed(0), &scenario);
             progress.ran(failure.is_some());
             failure.map(|f| (0, f))
         } else {
             search(&plan, threads, &progress, &scenario).map(|i| {
-                let failure = rerun(plan.seed(i), &scenario)
+                let failure = rerun(&plan, plan.seed(i), &scenario)
                     .unwrap_or_else(|| Failure::bare(plan.seed(i), NOT_DETERMINISTIC));
                 (i, failure)
             })
@@ -164,7 +166,9 @@ impl Sweep {
             });
         };
         let (ran, failed) = progress.counts();
-        failure.sweep = Some(if plan.replay {
+        failure.sweep = Some(if plan.tape.is_some() {
+            format!("replayed from its tape ({TAPE_ENV} is set)")
+        } else if plan.replay {
             format!("replayed alone ({} is set)", crate::SEED_ENV)
         } else {
             format!(
@@ -238,20 +242,71 @@ fn run_one<R: Outcome>(seed: u64, scenario: &impl Fn(u64) -> R) -> Option<String
     }
 }
 
-/// Runs `seed` on this thread, printing its panic as usual; its failure, if it failed.
-fn rerun<R: Outcome>(seed: u64, scenario: &impl Fn(u64) -> R) -> Option<Failure> {
+/// One run of a scenario on this thread, its choices recorded.
+#[derive(Clone)]
+pub(crate) struct Attempt {
+    /// The failure's message, if the run failed.
+    message: Option<String>,
+    /// Where the failure was raised, when known.
+    location: Option<String>,
+    /// The simulation it failed in.
+    sim: Option<SimSnapshot>,
+    /// Every choice the run made.
+    tape: Tape,
+    /// How the tape played did not fit the run (strict replays only).
+    tape_error: Option<TapeError>,
+}
+
+/// Runs the scenario for `seed` on this thread, recording its choices and, with `input`,
+/// playing that tape (`strict`: exactly, or filling what it lacks with "nothing happens").
+fn attempt<R: Outcome>(
+    seed: u64,
+    scenario: &impl Fn(u64) -> R,
+    input: Option<Tape>,
+    strict: bool,
+) -> Attempt {
+    choice::begin(input, strict);
     let message = run_one(seed, scenario);
     let note = hook::last();
     let sim = report::last_sim();
     report::set_collecting(false);
-    let message = message?;
+    let (tape, tape_error) = choice::end(seed);
+    let location = note
+        .filter(|n| Some(&n.message) == message.as_ref())
+        .and_then(|n| n.location);
+    Attempt {
+        message,
+        location,
+        sim,
+        tape,
+        tape_error,
+    }
+}
+
+/// Runs `seed` (or the plan's tape) on this thread, printing its panic as usual; its
+/// failure, if it failed, with its tape and, if the plan asks, a smaller failing run.
+fn rerun<R: Outcome>(plan: &Plan, seed: u64, scenario: &impl Fn(u64) -> R) -> Option<Failure> {
+    let run = attempt(seed, scenario, plan.tape.clone(), true);
+    let error = run
+        .tape_error
+        .clone()
+        .or_else(|| (plan.tape.is_some() && run.message.is_none()).then_some(TapeError::Passed));
+    if let Some(error) = error {
+        let mut failure = Failure::bare(seed, &format!("{TAPE_ENV}: {error}"));
+        failure.sim = run.sim;
+        return Some(failure);
+    }
+    let message = run.message.clone()?;
+    let minimised = plan
+        .minimise
+        .map(|budget| minimise::minimise(seed, scenario, run.clone(), budget));
     Some(Failure {
         seed,
-        location: note
-            .filter(|n| n.message == message)
-            .and_then(|n| n.location),
+        location: run.location,
         message,
-        sim,
+        sim: run.sim,
         sweep: None,
+        tape: Some(run.tape),
+        minimised,
     })
 }

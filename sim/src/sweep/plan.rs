@@ -6,17 +6,29 @@
 //! * `TWINREACTOR_SHARD=<k>/<n>` runs only the `k`-th of `n` interleaved shares of the
 //!   seeds (`0 <= k < n`), so that `n` machines together run each seed exactly once.
 //!
+//! * `TWINREACTOR_TAPE=<file>` replays the tape a failure saved (its seed, then every choice
+//!   exactly as recorded), without the seed's random streams.
+//! * `TWINREACTOR_MINIMISE=1` (or a number of runs, default 500) searches a failure's tape
+//!   for a smaller failing run and reports it too.
+//!
 //! Every number is decimal, or hexadecimal after `0x`. A value that does not parse is an
 //! error naming the variable and the forms it accepts, never a silent default.
 
 use std::ops::Range;
 
-use crate::{parse_seed, SEED_ENV};
+use crate::{parse_seed, Tape, TapeError, SEED_ENV};
 
 /// The variable that sets how many seeds, or which range of seeds, a sweep runs.
 pub const SEEDS_ENV: &str = "TWINREACTOR_SEEDS";
 /// The variable that makes a sweep run one shard `k/n` of its seeds.
 pub const SHARD_ENV: &str = "TWINREACTOR_SHARD";
+/// The variable that replays a saved tape instead of a seed.
+pub const TAPE_ENV: &str = "TWINREACTOR_TAPE";
+/// The variable that asks a failing sweep to search for a smaller failing run.
+pub const MINIMISE_ENV: &str = "TWINREACTOR_MINIMISE";
+
+/// How many runs a minimisation makes at most, unless [`MINIMISE_ENV`] says.
+const MINIMISE_RUNS: usize = 500;
 
 /// Why a sweep could not decide which seeds to run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -41,31 +53,52 @@ pub enum SweepError {
     /// The seeds to run are none at all.
     #[error("the sweep has no seed to run: {0}")]
     Empty(String),
+    /// `TWINREACTOR_TAPE` names a tape that cannot be used.
+    #[error("{TAPE_ENV}: {0}")]
+    Tape(#[from] TapeError),
+    /// `TWINREACTOR_MINIMISE` is not a yes/no or a number of runs.
+    #[error("{MINIMISE_ENV}={0:?} is not 0, 1 or a number of runs (e.g. 2000)")]
+    BadMinimise(String),
     /// A sweep on zero threads.
     #[error("a sweep needs at least one thread")]
     NoThreads,
 }
 
 /// The seeds one sweep runs: `start + shard + i * shards` for `i` in `0..len`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Plan {
     /// The whole range the seeds come from.
     pub(crate) range: Range<u64>,
     /// This run's share, `(k, n)`; `(0, 1)` when not sharded.
     pub(crate) shard: (u64, u64),
-    /// Whether `TWINREACTOR_SEED` chose one seed to replay.
+    /// Whether `TWINREACTOR_SEED` (or a tape) chose one seed to replay.
     pub(crate) replay: bool,
+    /// The tape to replay, from `TWINREACTOR_TAPE`.
+    pub(crate) tape: Option<Tape>,
+    /// How many runs a minimisation of a failure may make; `None`: no minimisation.
+    pub(crate) minimise: Option<usize>,
 }
 
 impl Plan {
     /// The plan for a sweep over `range`, with the environment's overrides applied.
     pub(crate) fn from_env(range: Range<u64>) -> Result<Self, SweepError> {
-        Self::resolve(
-            range,
-            std::env::var(SEED_ENV).ok().as_deref(),
-            std::env::var(SEEDS_ENV).ok().as_deref(),
-            std::env::var(SHARD_ENV).ok().as_deref(),
-        )
+        let var = |name| std::env::var(name).ok();
+        let mut plan = match var(TAPE_ENV) {
+            Some(path) => {
+                let tape = Tape::load(path.as_ref())?;
+                let mut plan = Self::resolve(range, Some(&tape.seed.to_string()), None, None)?;
+                plan.tape = Some(tape);
+                plan
+            }
+            None => Self::resolve(
+                range,
+                var(SEED_ENV).as_deref(),
+                var(SEEDS_ENV).as_deref(),
+                var(SHARD_ENV).as_deref(),
+            )?,
+        };
+        plan.minimise = parse_minimise(var(MINIMISE_ENV).as_deref())?;
+        Ok(plan)
     }
 
     /// The plan for `range` given the three variables' values.
@@ -82,6 +115,8 @@ impl Plan {
                 // (`len` is 1 even for u64::MAX, whose range saturates to empty.)
                 shard: (0, 1),
                 replay: true,
+                tape: None,
+                minimise: None,
             });
         }
         let range = match seeds {
@@ -101,6 +136,8 @@ impl Plan {
             range,
             shard,
             replay: false,
+            tape: None,
+            minimise: None,
         };
         if plan.len() == 0 {
             return Err(SweepError::Empty(format!(
@@ -129,6 +166,9 @@ impl Plan {
     /// The seeds in words, for the summary and the report.
     pub(crate) fn describe(&self) -> String {
         let Range { start, end } = self.range;
+        if self.tape.is_some() {
+            return format!("seed {start}, from {TAPE_ENV}");
+        }
         if self.replay {
             return format!("seed {start}, from {SEED_ENV}");
         }
@@ -136,6 +176,18 @@ impl Plan {
             (_, 1) => format!("seeds {start}..{end}"),
             (k, n) => format!("shard {k}/{n} of seeds {start}..{end}"),
         }
+    }
+}
+
+/// `0`/`no` (off), `1`/`yes` (on, with the default budget) or a number of runs.
+fn parse_minimise(raw: Option<&str>) -> Result<Option<usize>, SweepError> {
+    match raw.map(str::trim) {
+        None | Some("" | "0" | "no") => Ok(None),
+        Some("1" | "yes") => Ok(Some(MINIMISE_RUNS)),
+        Some(n) => n
+            .parse()
+            .map(Some)
+            .map_err(|_| SweepError::BadMinimise(n.to_owned())),
     }
 }
 
@@ -238,6 +290,19 @@ mod tests {
             let text = result.as_ref().unwrap_err().to_string();
             assert!(text.contains(names[i.min(3)]), "{text}");
         }
+    }
+
+    #[test]
+    fn minimising_is_off_on_or_a_budget() {
+        use super::parse_minimise;
+        assert_eq!(parse_minimise(None), Ok(None));
+        assert_eq!(parse_minimise(Some("0")), Ok(None));
+        assert_eq!(parse_minimise(Some("1")), Ok(Some(500)));
+        assert_eq!(parse_minimise(Some("2000")), Ok(Some(2000)));
+        assert!(matches!(
+            parse_minimise(Some("lots")),
+            Err(SweepError::BadMinimise(_))
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! third latency later, when the client's ACK arrives, so data the client writes from
 //! `connected` always arrives after it (deliveries of one source keep their order).
 
+use crate::Site;
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -76,7 +77,7 @@ impl Sim {
             c.timeout = Some(timer);
         }
         let p = self.config().tcp.syn_drop;
-        if self.tcp_chance(p) {
+        if self.tcp_chance(Site::TcpSynDrop, p) {
             return Ok(cid);
         }
         // An address no host has swallows the SYN: the connect times out.
@@ -128,7 +129,7 @@ impl Sim {
         let listener = self.host_ref(host).tcp.listener_for(to);
         let p = self.config().tcp.refuse;
         let listener = match listener {
-            Some(l) if !self.tcp_chance(p) => l,
+            Some(l) if !self.tcp_chance(Site::TcpRefuse, p) => l,
             _ => {
                 self.tcp_transmit(host, client.host, NO_OWNER, move |sim| {
                     sim.tcp_segment_to(client, move |sim| {

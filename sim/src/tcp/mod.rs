@@ -21,6 +21,7 @@ mod listen;
 mod stream;
 mod table;
 
+use crate::Site;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -34,7 +35,6 @@ use hold::Held;
 use table::ConnTable;
 
 use crate::host::{Host, HostSubsystem};
-use crate::rng::Stream;
 use crate::Sim;
 
 /// The lane tag of a connection's deliveries (`Lane::Tcp(TAG_CONN, raw id)`).
@@ -206,12 +206,11 @@ impl Subsystem<Sim> for TcpSubsystem {
 impl Sim {
     /// Whether a fault of probability `p` strikes, drawn from the faults stream (nothing is
     /// drawn when `p` is zero, so faults that are off leave the stream alone).
-    fn tcp_chance(&mut self, p: f64) -> bool {
+    fn tcp_chance(&mut self, site: Site, p: f64) -> bool {
         if p <= 0.0 {
             return false;
         }
-        let unit = (self.draw_u64(Stream::Faults) >> 11) as f64 / (1u64 << 53) as f64;
-        unit < p
+        self.draw_chance(site, p)
     }
 
     /// The current host's connection `conn`, or `UnknownConnection`.

@@ -7,6 +7,8 @@
 //! `buffered()` counts and what the high-water mark applies to. Window updates take no
 //! virtual time; a blocked sender resumes sending one latency after the window opens.
 
+use crate::choice::unit;
+use crate::Site;
 use twinreactor::trace::TcpTrace;
 use twinreactor::{
     ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent,
@@ -120,7 +122,7 @@ impl Sim {
     /// the peer's window (or resets the connection instead, when the reset fault strikes).
     fn tcp_emit_data(&mut self, id: u64, peer: Peer, bytes: Vec<u8>) {
         let p = self.config().tcp.reset;
-        if self.tcp_chance(p) {
+        if self.tcp_chance(Site::TcpReset, p) {
             let host = self.current_index();
             if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
                 c.reset_by_fault();
@@ -294,9 +296,8 @@ impl Sim {
         if p <= 0.0 || len < 2 {
             return len;
         }
-        let raw = self.draw_u64(crate::rng::Stream::Network);
-        let unit = (raw >> 11) as f64 / (1u64 << 53) as f64;
-        if unit >= p {
+        let raw = self.draw_fault(Site::TcpReadSplit, p);
+        if unit(raw) >= p {
             return len;
         }
         let cut = ((raw & 0xffff_ffff) as u128 * (len - 1) as u128) >> 32;

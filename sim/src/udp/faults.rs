@@ -1,8 +1,8 @@
 //! The network's behaviour for one datagram: its delay, and the faults drawn from the seed.
 
+use crate::Site;
 use std::time::Duration;
 
-use crate::rng::Stream;
 use crate::Sim;
 
 /// UDP settings of a simulation: latency, and fault knobs that are all off by default, so
@@ -44,10 +44,10 @@ impl Sim {
             let c = &self.config().udp;
             (c.loss, c.duplication)
         };
-        if self.chance(loss) {
+        if self.chance(Site::UdpLoss, loss) {
             return 0;
         }
-        if self.chance(duplication) {
+        if self.chance(Site::UdpDuplication, duplication) {
             2
         } else {
             1
@@ -64,22 +64,20 @@ impl Sim {
         if span == 0 {
             return latency;
         }
-        let raw = u128::from(self.draw_u64(Stream::Network));
+        let raw = u128::from(self.draw(Site::UdpJitter));
         let extra = ((raw * (u128::from(span) + 1)) >> 64) as u64;
         latency.saturating_add(Duration::from_nanos(extra))
     }
 
     /// True with probability `p`, drawn from the faults stream (nothing is drawn when `p`
     /// is 0 or less; `p` of 1 or more is always true).
-    fn chance(&mut self, p: f64) -> bool {
+    fn chance(&mut self, site: Site, p: f64) -> bool {
         if p.is_nan() || p <= 0.0 {
             return false;
         }
         if p >= 1.0 {
             return true;
         }
-        // 53 random bits, the precision of an f64 in [0, 1).
-        let unit = (self.draw_u64(Stream::Faults) >> 11) as f64 / (1u64 << 53) as f64;
-        unit < p
+        self.draw_chance(site, p)
     }
 }

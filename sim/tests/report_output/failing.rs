@@ -1,7 +1,7 @@
 //! Failing tests, run by `report_output.rs` as a subprocess to read what a user sees.
 //!
-//! Each one fails on purpose, so each is `#[ignore]`d: `cargo test` skips them, and
-//! `report_output.rs` runs this binary with `--ignored --exact <name>`.
+//! Each one fails on purpose, so each is `#[ignore]`d: `cargo test` skips them, and the tests
+//! of `report_output.rs` run their own binary with `--ignored --exact failing::<name>`.
 
 use std::time::Duration;
 
@@ -73,4 +73,12 @@ fn a_sweep_that_never_ends() {
         sim.after(Duration::from_secs(1), |_| {});
         sim.run()
     });
+}
+
+/// A sweep over swarm seeds of a client that takes its first read for the whole answer
+/// (run with `TWINREACTOR_MINIMISE` to see the minimiser, `TWINREACTOR_TAPE` to replay).
+#[test]
+#[ignore = "fails on purpose: run by report_output.rs"]
+fn a_swarm_sweep_of_the_greeting() {
+    Sweep::new(1000).run(|seed| crate::support::greeting::exchange(seed, true));
 }

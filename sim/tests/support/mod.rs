@@ -1,0 +1,3 @@
+//! What several simulator test binaries share.
+
+pub mod greeting;
