@@ -80,6 +80,7 @@ tcp_corpus! {
         tcp_unknown_ids_are_errors,
         tcp_stop_ends_every_connection_with_shutdown_and_drops_protocols,
         tcp_reconnect_from_inside_disconnected,
+        tcp_connect_from_inside_accept_gets_its_own_connection,
     ]
     with: [
         tcp_connect_times_out(crate::tcp::support::sim_blackhole, crate::tcp::support::real_blackhole),
@@ -1052,6 +1053,73 @@ pub fn tcp_reconnect_from_inside_disconnected(b: &mut dyn Backend) {
         "second connected",
         "second disconnected Done",
     ]);
+}
+
+/// A factory that opens a connection of its own inside `accept` (a relay, say): the
+/// accepted connection and the new one are two connections with two ids, and both work.
+pub fn tcp_connect_from_inside_accept_gets_its_own_connection(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let log = Log::new();
+    let upstream = echo_server(&mut *r);
+    let relay_id: Rc<Cell<Option<ConnId>>> = Rc::default();
+    let done = countdown(2);
+    let (l, id, d) = (log.clone(), relay_id.clone(), done.clone());
+    let listener = r
+        .listen_tcp(
+            LOOPBACK,
+            factory(move |r, _| {
+                let relay = Probe::new("relay", &l);
+                let got = relay.received.clone();
+                let d2 = d.clone();
+                let relay = relay
+                    .connected(|r, c| r.write(c, b"up").unwrap())
+                    .data(move |r, c, _| {
+                        if got.borrow().len() == 2 {
+                            r.close(c).unwrap();
+                        }
+                    })
+                    .ended(move |r, _, _| d2(r));
+                let opened = r.connect_tcp(upstream, relay.boxed(), NO_TIMEOUT);
+                id.set(Some(opened.expect("connect from inside accept")));
+                let id = id.clone();
+                Some(
+                    Probe::new("server", &l)
+                        .connected(move |r, c| {
+                            assert_ne!(Some(c), id.get(), "the accepted connection has its own id");
+                            r.write(c, b"hi").unwrap();
+                            r.close(c).unwrap();
+                        })
+                        .boxed(),
+                )
+            }),
+        )
+        .unwrap();
+    let addr = r.listener_addr(listener).unwrap();
+    let client = Probe::new("client", &log);
+    let heard = client.received.clone();
+    r.connect_tcp(
+        addr,
+        client.ended(move |r, _, _| done(r)).boxed(),
+        NO_TIMEOUT,
+    )
+    .unwrap();
+    r.run().expect("run");
+    assert_eq!(*heard.borrow(), b"hi");
+    assert_side(
+        &log,
+        "server",
+        &["server connected", "server disconnected Done"],
+    );
+    assert_side(
+        &log,
+        "relay",
+        &["relay connected", "relay disconnected Done"],
+    );
+    assert_side(
+        &log,
+        "client",
+        &["client connected", "client disconnected Done"],
+    );
 }
 
 /// Many simultaneous connections, each sending its own message to an echo server and

@@ -91,7 +91,11 @@ impl RealReactor {
 
     /// One accepted connection: the factory decides; refused, it is closed cleanly (FIN).
     fn tcp_accepted(&mut self, id: u64, mut stream: TcpStream, peer: SocketAddr) {
+        // The id is taken now, before the factory runs: a factory that opens a connection
+        // itself (connect_tcp in accept) must not be handed this one's id. A refused
+        // connection leaves its id unused; ids only grow.
         let cid = self.tcp.next_conn;
+        self.tcp.next_conn += 1;
         let token = self.tokens.insert(TokenKey::Conn(cid));
         if register(self, &mut stream, token).is_err() {
             // Dropping the socket closes it; the peer sees the connection end.
@@ -123,7 +127,6 @@ impl RealReactor {
             return;
         };
         let local = stream.local_addr().unwrap_or(peer);
-        self.tcp.next_conn += 1;
         let conn = ConnId::from_raw(cid);
         self.tcp.conns.insert(
             cid,
