@@ -167,6 +167,10 @@ pub enum ProcessError {
     /// The program does not exist (reported by `spawn_process` at once).
     #[error("program {0:?} not found")]
     NotFound(OsString),
+    /// The reactor's shutdown has closed its I/O and killed its children (its `During` phase
+    /// began): no process is spawned any more.
+    #[error("the reactor has shut down its I/O: no new process")]
+    ShutDown,
     /// The program exists but may not be run.
     #[error("program {0:?} may not be run")]
     PermissionDenied(OsString),

@@ -62,6 +62,10 @@ pub enum TcpError {
     /// The address is in use (reported by `listen_tcp` at once).
     #[error("address {0} is in use")]
     AddrInUse(SocketAddr),
+    /// The reactor's shutdown has closed its I/O (its `During` phase began): no listener or
+    /// connection is opened any more.
+    #[error("the reactor has shut down its I/O: no new listener or connection")]
+    ShutDown,
     /// The address is not one this host has.
     #[error("address {0} is not available on this host")]
     AddrNotAvailable(SocketAddr),

@@ -70,6 +70,10 @@ pub enum UdpError {
     /// The address is in use and reuse was not asked for on both sockets.
     #[error("address {0} is in use")]
     AddrInUse(SocketAddr),
+    /// The reactor's shutdown has closed its I/O (its `During` phase began): no socket is
+    /// bound any more.
+    #[error("the reactor has shut down its I/O: no new socket")]
+    ShutDown,
     /// The address is not one this host has.
     #[error("address {0} is not available on this host")]
     AddrNotAvailable(SocketAddr),

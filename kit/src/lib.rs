@@ -74,6 +74,12 @@ impl Drop for Core {
     }
 }
 
+/// Whether the reactor's shutdown has closed its I/O (its `During` phase began): from then
+/// on no listener, connection, socket or process is opened, so nothing outlives `run()`.
+pub fn io_shut_down<D: Driver>(d: &D) -> bool {
+    d.core_ref().life.shutdown_closed
+}
+
 /// What a reactor implementation provides so that the kit can drive it.
 pub trait Driver: Reactor + Sized {
     /// The reactor's core state.

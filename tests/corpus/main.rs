@@ -9,6 +9,7 @@ mod failure;
 mod harness;
 mod lifecycle;
 mod remote;
+mod shutdown_io;
 mod timers;
 
 /// Instantiates each listed case as a test in module `sim` and one in module `real`.
@@ -38,6 +39,7 @@ macro_rules! corpus {
 }
 
 corpus! {
+    shutdown_io::shutdown_closes_what_opens_before_it_and_refuses_what_comes_after,
     lifecycle::lifecycle_stop_before_run_is_not_running,
     lifecycle::lifecycle_stop_twice_is_not_running,
     lifecycle::lifecycle_stop_from_startup_triggers,

@@ -19,7 +19,7 @@ use twinreactor::{
 
 use crate::harness::{stop, Backend, Log, MS};
 pub use helper_stubs::corpus_stubs;
-use helper_stubs::helper_spec;
+pub use helper_stubs::helper_spec;
 
 /// What one child was seen doing.
 #[derive(Default)]

@@ -169,6 +169,9 @@ impl Processes for RealReactor {
         spec: ProcessSpec,
         protocol: Box<dyn ProcessProtocol>,
     ) -> Result<ProcessId, ProcessError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(ProcessError::ShutDown);
+        }
         let program = spec.program.to_string_lossy().into_owned();
         let id = self.processes.next_id;
         spawn::spawn(self, id, &spec, protocol)?;

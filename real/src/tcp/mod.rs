@@ -156,6 +156,9 @@ impl Tcp for RealReactor {
         addr: SocketAddr,
         factory: Box<dyn StreamFactory>,
     ) -> Result<ListenerId, TcpError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(TcpError::ShutDown);
+        }
         self.tcp_listen(addr, factory)
     }
 
@@ -177,6 +180,9 @@ impl Tcp for RealReactor {
         protocol: Box<dyn StreamProtocol>,
         timeout: Duration,
     ) -> Result<ConnId, TcpError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(TcpError::ShutDown);
+        }
         self.tcp_connect(addr, protocol, timeout)
     }
 

@@ -163,6 +163,9 @@ impl Udp for RealReactor {
         protocol: Box<dyn DatagramProtocol>,
         options: UdpOptions,
     ) -> Result<SocketId, UdpError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(UdpError::ShutDown);
+        }
         let mut io = socket::open(addr, options).map_err(|e| socket::bind_error(&e, addr))?;
         let local = io.local_addr().map_err(io_error)?;
         let id = self.udp.next_id;

@@ -262,6 +262,9 @@ impl Processes for Sim {
         spec: ProcessSpec,
         protocol: Box<dyn ProcessProtocol>,
     ) -> Result<ProcessId, ProcessError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(ProcessError::ShutDown);
+        }
         let host = self.current_index();
         let factory = self
             .host_ref(host)

@@ -248,6 +248,9 @@ impl Tcp for Sim {
         addr: SocketAddr,
         factory: Box<dyn StreamFactory>,
     ) -> Result<ListenerId, TcpError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(TcpError::ShutDown);
+        }
         self.tcp_listen(addr, factory)
     }
 
@@ -265,6 +268,9 @@ impl Tcp for Sim {
         protocol: Box<dyn StreamProtocol>,
         timeout: Duration,
     ) -> Result<ConnId, TcpError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(TcpError::ShutDown);
+        }
         self.tcp_connect(addr, protocol, timeout)
     }
 

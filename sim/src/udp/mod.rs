@@ -107,6 +107,9 @@ impl Udp for Sim {
         protocol: Box<dyn DatagramProtocol>,
         options: UdpOptions,
     ) -> Result<SocketId, UdpError> {
+        if twinreactor_kit::io_shut_down(self) {
+            return Err(UdpError::ShutDown);
+        }
         let host = self.current_index();
         if !self.may_bind(host, addr.ip()) && !table::is_group(addr.ip()) {
             return Err(UdpError::AddrNotAvailable(addr));
