@@ -25,7 +25,9 @@ pub enum Environment {
     Inherit,
     /// No variables at all.
     Empty,
-    /// Exactly these variables, in this order.
+    /// Exactly these variables. A name given twice keeps the last value given; the order in
+    /// which the child sees them is not specified (std passes them sorted by name; the
+    /// simulator shuffles them).
     Exactly(Vec<(OsString, OsString)>),
 }
 

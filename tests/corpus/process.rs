@@ -310,13 +310,17 @@ pub fn process_arguments_arrive_byte_exact(b: &mut dyn Backend) {
     assert_ended(&seen[0], "code 0");
 }
 
-/// An empty environment has no variable; an exact one has exactly the variables given;
+/// An empty environment has no variable; an exact one has exactly the variables given (a
+/// name given twice once, with its last value);
 /// an inherited one has the parent's (here: its `PATH`).
 pub fn process_environment_empty_exact_or_inherited(b: &mut dyn Backend) {
     let mut r = b.reactor();
+    // Names out of order, and one given twice: the child sees each name once, with the
+    // last value given.
     let exact = vec![
-        ("B".into(), "two words".into()),
+        ("B".into(), "first".into()),
         ("A".into(), OsString::from_vec(b"\xff1".to_vec())),
+        ("B".into(), "two words".into()),
     ];
     let specs = vec![
         (helper_spec("env-all", &[]).env(Environment::Empty), None),

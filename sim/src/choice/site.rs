@@ -31,11 +31,13 @@ pub enum Site {
     ProcessCrashTime,
     /// How large the next piece of a stub's output is.
     PipeChunk,
+    /// Where an exact environment's variables go, in a spawned stub's environment.
+    EnvOrder,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 12] = [
+    pub const ALL: [Site; 13] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -48,6 +50,7 @@ impl Site {
         Site::ProcessCrash,
         Site::ProcessCrashTime,
         Site::PipeChunk,
+        Site::EnvOrder,
     ];
 
     /// The random stream this site draws from.
@@ -62,7 +65,7 @@ impl Site {
             | Site::UdpDuplication
             | Site::ProcessCrash
             | Site::ProcessCrashTime => Stream::Faults,
-            Site::PipeChunk => Stream::Programs,
+            Site::PipeChunk | Site::EnvOrder => Stream::Programs,
         }
     }
 
@@ -70,7 +73,11 @@ impl Site {
     /// extra delay, no split, the largest piece.
     pub fn canonical(self) -> u64 {
         match self {
-            Site::HostOrder | Site::ReadyOrder | Site::UdpJitter | Site::ProcessCrashTime => 0,
+            Site::HostOrder
+            | Site::ReadyOrder
+            | Site::UdpJitter
+            | Site::ProcessCrashTime
+            | Site::EnvOrder => 0,
             Site::TcpReadSplit
             | Site::TcpSynDrop
             | Site::TcpRefuse
@@ -112,6 +119,7 @@ impl Site {
             Site::ProcessCrash => "process-crash",
             Site::ProcessCrashTime => "process-crash-time",
             Site::PipeChunk => "pipe-chunk",
+            Site::EnvOrder => "env-order",
         }
     }
 

@@ -197,6 +197,25 @@ fn slot(pipe: Pipe) -> usize {
     }
 }
 
+/// The variables of `Environment::Exactly`, as an operating system passes them: each name
+/// once, with the last value given for it, in an order the contract leaves open (std sorts
+/// them by name; the simulator shuffles them with the seed).
+fn exact_env(sim: &mut Sim, vars: &[(OsString, OsString)]) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = Vec::with_capacity(vars.len());
+    for (name, value) in vars {
+        match env.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.clone(),
+            None => env.push((name.clone(), value.clone())),
+        }
+    }
+    // Fisher-Yates; nothing is drawn for fewer than two variables.
+    for i in (1..env.len()).rev() {
+        let j = sim.draw_below(Site::EnvOrder, i + 1);
+        env.swap(i, j);
+    }
+    env
+}
+
 /// Whether a newly spawned stub crashes, and if so how long after its start: nothing is
 /// drawn when [`ProcessConfig::crash`] is off, so default runs draw as before.
 fn crash_after_start(sim: &mut Sim) -> Option<Duration> {
@@ -277,7 +296,7 @@ impl Processes for Sim {
         let env = match &spec.env {
             Environment::Inherit => self.config().process.inherited_env.clone(),
             Environment::Empty => Vec::new(),
-            Environment::Exactly(vars) => vars.clone(),
+            Environment::Exactly(vars) => exact_env(self, vars),
         };
         let program = spec.program.to_string_lossy().into_owned();
         let table = &mut self.host_mut(host).processes;
