@@ -43,7 +43,7 @@ pub use events::{Phase, SHUTDOWN, STARTUP};
 pub use ids::{CompletionId, TimerId, TriggerId};
 pub use process::{
     Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,
-    Processes, Signal,
+    Processes, Signal, SpecProblem,
 };
 pub use reactor::{Reactor, ReactorExt, TimerFn, TriggerFn};
 pub use remote::{Remote, RemoteFn, RemoteQueue};

@@ -4,7 +4,7 @@
 //! the child is reaped, and `ended(status)` once it has exited *and* every pipe is closed:
 //! `exited` always comes first. No callback runs inside a [`Processes`] method call.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -46,6 +46,42 @@ pub struct ProcessSpec {
 }
 
 impl ProcessSpec {
+    /// Whether a program could receive this spec as given: no NUL byte in the program,
+    /// an argument, a variable or the working directory, and no variable name that is
+    /// empty or holds `=`. Both reactors check this before starting anything.
+    ///
+    /// ```
+    /// use twinreactor::process::{ProcessSpec, SpecProblem};
+    /// use twinreactor::ProcessError;
+    ///
+    /// let spec = ProcessSpec::new("echo").arg("a\0b");
+    /// assert_eq!(spec.check(), Err(ProcessError::InvalidSpec(SpecProblem::NulInArgument(0))));
+    /// ```
+    pub fn check(&self) -> Result<(), ProcessError> {
+        let nul = |s: &OsStr| s.as_encoded_bytes().contains(&0);
+        let problem = if nul(&self.program) {
+            Some(SpecProblem::NulInProgram)
+        } else if let Some(n) = self.args.iter().position(|a| nul(a)) {
+            Some(SpecProblem::NulInArgument(n))
+        } else if self.cwd.as_deref().is_some_and(|d| nul(d.as_os_str())) {
+            Some(SpecProblem::NulInWorkingDirectory)
+        } else if let Environment::Exactly(vars) = &self.env {
+            vars.iter().find_map(|(name, value)| {
+                let bytes = name.as_encoded_bytes();
+                if bytes.is_empty() || bytes.contains(&b'=') || bytes.contains(&0) {
+                    Some(SpecProblem::BadVariableName(name.clone()))
+                } else if nul(value) {
+                    Some(SpecProblem::NulInValue(name.clone()))
+                } else {
+                    None
+                }
+            })
+        } else {
+            None
+        };
+        problem.map_or(Ok(()), |p| Err(ProcessError::InvalidSpec(p)))
+    }
+
     /// Runs `program` with no arguments, the inherited environment and working directory.
     pub fn new(program: impl Into<OsString>) -> Self {
         Self {
@@ -169,10 +205,6 @@ pub enum ProcessError {
     /// The program does not exist (reported by `spawn_process` at once).
     #[error("program {0:?} not found")]
     NotFound(OsString),
-    /// The reactor's shutdown has closed its I/O and killed its children (its `During` phase
-    /// began): no process is spawned any more.
-    #[error("the reactor has shut down its I/O: no new process")]
-    ShutDown,
     /// The program exists but may not be run.
     #[error("program {0:?} may not be run")]
     PermissionDenied(OsString),
@@ -189,9 +221,41 @@ pub enum ProcessError {
     /// Not a standard signal number (1 to 31); nothing was sent.
     #[error("{0} is not a standard signal")]
     InvalidSignal(Signal),
+    /// The reactor's shutdown has closed its I/O and killed its children (its `During` phase
+    /// began): no process is spawned any more.
+    #[error("the reactor has shut down its I/O: no new process")]
+    ShutDown,
+    /// The spec cannot be passed to a program as given (checked before anything is
+    /// started, alike on both reactors; see [`ProcessSpec::check`]).
+    #[error("the process spec is invalid: {0}")]
+    InvalidSpec(SpecProblem),
+    /// The working directory does not exist or is not a directory (real reactor: the
+    /// simulator has no file system and accepts any working directory).
+    #[error("working directory {0:?} does not exist or is not a directory")]
+    NoWorkingDirectory(PathBuf),
     /// Another I/O error from the operating system.
     #[error("I/O error: {0:?}")]
     Io(io::ErrorKind),
+}
+
+/// What is wrong with a [`ProcessSpec`] that no program could receive as given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SpecProblem {
+    /// The program's name or path holds a NUL byte.
+    #[error("the program holds a NUL byte")]
+    NulInProgram,
+    /// Argument number `n` (from 0, after the program) holds a NUL byte.
+    #[error("argument {0} holds a NUL byte")]
+    NulInArgument(usize),
+    /// An environment variable's name is empty, or holds `=` or a NUL byte.
+    #[error("environment variable name {0:?} is empty or holds '=' or a NUL byte")]
+    BadVariableName(OsString),
+    /// An environment variable's value holds a NUL byte.
+    #[error("the value of environment variable {0:?} holds a NUL byte")]
+    NulInValue(OsString),
+    /// The working directory's path holds a NUL byte.
+    #[error("the working directory holds a NUL byte")]
+    NulInWorkingDirectory,
 }
 
 /// A protocol that hears one child process.

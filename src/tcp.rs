@@ -16,6 +16,24 @@ pub const HIGH_WATER: usize = 64 * 1024;
 /// Once buffered bytes fall to this many or fewer, a paused protocol is told to resume.
 pub const LOW_WATER: usize = 16 * 1024;
 
+/// The address rule every reactor applies to `listen_tcp` and `connect_tcp`: a multicast
+/// address or the IPv4 broadcast address is [`TcpError::NotUnicast`].
+///
+/// ```
+/// use twinreactor::tcp::check_stream_addr;
+/// assert!(check_stream_addr("127.0.0.1:80".parse().unwrap()).is_ok());
+/// assert!(check_stream_addr("224.0.0.1:80".parse().unwrap()).is_err());
+/// assert!(check_stream_addr("255.255.255.255:80".parse().unwrap()).is_err());
+/// ```
+pub fn check_stream_addr(addr: SocketAddr) -> Result<(), TcpError> {
+    let ip = addr.ip();
+    if ip.is_multicast() || crate::udp::is_broadcast(ip) {
+        Err(TcpError::NotUnicast(addr))
+    } else {
+        Ok(())
+    }
+}
+
 crate::ids::id_type!(
     /// A TCP connection, client or server side (also while a connect is pending).
     ConnId,
@@ -66,6 +84,11 @@ pub enum TcpError {
     /// connection is opened any more.
     #[error("the reactor has shut down its I/O: no new listener or connection")]
     ShutDown,
+    /// A stream needs a unicast address: a multicast or broadcast address can be neither
+    /// listened on nor connected to (checked before any system call, alike on both
+    /// reactors; see [`check_stream_addr`]).
+    #[error("{0} is not a unicast address: TCP can neither listen on nor connect to it")]
+    NotUnicast(SocketAddr),
     /// The address is not one this host has.
     #[error("address {0} is not available on this host")]
     AddrNotAvailable(SocketAddr),

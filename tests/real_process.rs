@@ -123,3 +123,18 @@ fn failed_spawns_leave_no_pipe() {
     assert!(r.spawn_process(no_dir, Box::new(Quiet)).is_err());
     assert_eq!(pipe_fds(), before);
 }
+
+/// A working directory that is missing, or is a file, is `NoWorkingDirectory` naming the
+/// directory (std alone reports it as the program's `NotFound`, or as `NotADirectory`).
+#[test]
+fn a_missing_or_file_working_directory_is_named_as_such() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut r = RealReactor::new().expect("poll");
+    for dir in ["/nonexistent/twinreactor-no-such-dir", HELPER] {
+        let spec = ProcessSpec::new(HELPER).arg("exit").arg("0").cwd(dir);
+        assert_eq!(
+            r.spawn_process(spec, Box::new(Quiet)),
+            Err(twinreactor::ProcessError::NoWorkingDirectory(dir.into()))
+        );
+    }
+}

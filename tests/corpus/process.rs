@@ -340,6 +340,50 @@ pub fn process_environment_empty_exact_or_inherited(b: &mut dyn Backend) {
     }
 }
 
+/// A spec no program could receive as given is refused at once, alike on both reactors,
+/// with the error naming what is wrong; the protocol is dropped unused.
+pub fn process_specs_no_program_can_receive_are_refused_alike(b: &mut dyn Backend) {
+    use twinreactor::{Environment, SpecProblem};
+    let mut r = b.reactor();
+    let exact = |name: &[u8], value: &[u8]| {
+        helper_spec("env-all", &[]).env(Environment::Exactly(vec![(
+            OsString::from_vec(name.to_vec()),
+            OsString::from_vec(value.to_vec()),
+        )]))
+    };
+    let cases = [
+        (
+            helper_spec("args", &[b"fine", b"a\0b"]),
+            SpecProblem::NulInArgument(2),
+        ),
+        (
+            twinreactor::ProcessSpec::new("/bin/e\0cho"),
+            SpecProblem::NulInProgram,
+        ),
+        (exact(b"", b"v"), SpecProblem::BadVariableName("".into())),
+        (
+            exact(b"A=B", b"v"),
+            SpecProblem::BadVariableName("A=B".into()),
+        ),
+        (exact(b"A", b"v\0w"), SpecProblem::NulInValue("A".into())),
+        (
+            helper_spec("exit", &[b"0"]).cwd("/tmp/a\0b"),
+            SpecProblem::NulInWorkingDirectory,
+        ),
+    ];
+    for (spec, problem) in cases {
+        let left = Rc::new(RefCell::new(1));
+        let (protocol, seen) = recorder(&left, None);
+        assert_eq!(
+            r.spawn_process(spec, protocol),
+            Err(ProcessError::InvalidSpec(problem))
+        );
+        assert!(seen.borrow().dropped);
+    }
+    r.after(MS, stop);
+    r.run().expect("stops");
+}
+
 /// A program that does not exist is an error at once; its protocol is dropped unused.
 pub fn process_missing_program_is_an_error_at_once(b: &mut dyn Backend) {
     let mut r = b.reactor();
@@ -499,6 +543,7 @@ corpus! {
     process::process_arguments_arrive_byte_exact,
     process::process_environment_empty_exact_or_inherited,
     process::process_missing_program_is_an_error_at_once,
+    process::process_specs_no_program_can_receive_are_refused_alike,
     process::process_bad_input_gets_typed_errors,
     process::process_stop_kills_and_reaps_a_running_child,
     process::process_fifty_children_at_once_all_reaped,

@@ -81,6 +81,7 @@ tcp_corpus! {
         tcp_stop_ends_every_connection_with_shutdown_and_drops_protocols,
         tcp_reconnect_from_inside_disconnected,
         tcp_connect_from_inside_accept_gets_its_own_connection,
+        tcp_multicast_and_broadcast_addresses_are_refused_alike,
     ]
     with: [
         tcp_connect_times_out(crate::tcp::support::sim_blackhole, crate::tcp::support::real_blackhole),
@@ -1120,6 +1121,32 @@ pub fn tcp_connect_from_inside_accept_gets_its_own_connection(b: &mut dyn Backen
         "client",
         &["client connected", "client disconnected Done"],
     );
+}
+
+/// TCP needs a unicast address: listening on or connecting to a multicast or the broadcast
+/// address is `NotUnicast` at once, on both reactors, before any system call.
+pub fn tcp_multicast_and_broadcast_addresses_are_refused_alike(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let log = Log::new();
+    for text in [
+        "224.0.0.1:7000",
+        "239.255.0.1:0",
+        "255.255.255.255:7000",
+        "[ff02::1]:7000",
+    ] {
+        let addr: SocketAddr = text.parse().unwrap();
+        let listen = r.listen_tcp(addr, factory(|_, _| None));
+        assert_eq!(listen, Err(TcpError::NotUnicast(addr)), "listen on {addr}");
+        let connect = r.connect_tcp(addr, Probe::new("client", &log).boxed(), NO_TIMEOUT);
+        assert_eq!(
+            connect,
+            Err(TcpError::NotUnicast(addr)),
+            "connect to {addr}"
+        );
+    }
+    r.after(MS, stop);
+    r.run().expect("run");
+    log.assert(&[]);
 }
 
 /// Many simultaneous connections, each sending its own message to an echo server and

@@ -172,6 +172,7 @@ impl Processes for RealReactor {
         if twinreactor_kit::io_shut_down(self) {
             return Err(ProcessError::ShutDown);
         }
+        spec.check()?;
         let program = spec.program.to_string_lossy().into_owned();
         let id = self.processes.next_id;
         spawn::spawn(self, id, &spec, protocol)?;

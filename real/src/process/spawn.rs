@@ -26,6 +26,13 @@ pub(super) fn spawn(
     spec: &ProcessSpec,
     protocol: Box<dyn ProcessProtocol>,
 ) -> Result<(), ProcessError> {
+    // std reports a missing working directory as the program's NotFound (the chdir fails in
+    // the child): check it here, so the error names the directory.
+    if let Some(dir) = &spec.cwd {
+        if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+            return Err(ProcessError::NoWorkingDirectory(dir.clone()));
+        }
+    }
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args)
         .stdin(Stdio::piped())

@@ -159,6 +159,7 @@ impl Tcp for RealReactor {
         if twinreactor_kit::io_shut_down(self) {
             return Err(TcpError::ShutDown);
         }
+        twinreactor::tcp::check_stream_addr(addr)?;
         self.tcp_listen(addr, factory)
     }
 
@@ -183,6 +184,7 @@ impl Tcp for RealReactor {
         if twinreactor_kit::io_shut_down(self) {
             return Err(TcpError::ShutDown);
         }
+        twinreactor::tcp::check_stream_addr(addr)?;
         self.tcp_connect(addr, protocol, timeout)
     }
 

@@ -284,6 +284,7 @@ impl Processes for Sim {
         if twinreactor_kit::io_shut_down(self) {
             return Err(ProcessError::ShutDown);
         }
+        spec.check()?;
         let host = self.current_index();
         let factory = self
             .host_ref(host)

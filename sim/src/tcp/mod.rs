@@ -251,6 +251,7 @@ impl Tcp for Sim {
         if twinreactor_kit::io_shut_down(self) {
             return Err(TcpError::ShutDown);
         }
+        twinreactor::tcp::check_stream_addr(addr)?;
         self.tcp_listen(addr, factory)
     }
 
@@ -271,6 +272,7 @@ impl Tcp for Sim {
         if twinreactor_kit::io_shut_down(self) {
             return Err(TcpError::ShutDown);
         }
+        twinreactor::tcp::check_stream_addr(addr)?;
         self.tcp_connect(addr, protocol, timeout)
     }
 
