@@ -84,6 +84,12 @@ pub trait Reactor: Tcp + Udp + Processes {
 
     /// A handle that queues calls onto this reactor from other threads.
     fn remote(&self) -> Remote;
+
+    /// Adds the user's own line to the trace, at the current time, on this host:
+    /// `note "<text>"` ("leader elected", "retry 3"). The text is escaped, so a line with
+    /// newlines or control characters stays one trace line. The simulator always records
+    /// it; the real reactor records it when its trace is on.
+    fn note(&mut self, text: &str);
 }
 
 /// Conveniences over [`Reactor`] that take closures instead of boxes.

@@ -134,13 +134,7 @@ fn snapshot_process_echo_stderr_and_exit_trace() {
     );
     sim.run().expect("stops at ended");
     assert_eq!(record.pieces().concat(), "hello, simulated child\\n");
-    let trace = sim.trace().render();
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!("process_echo_stderr_and_exit", trace);
-    });
+    twinreactor_sim::assert_trace_snapshot!("process_echo_stderr_and_exit", sim.trace());
 }
 
 /// A stub sleeps in virtual time: its wake-ups come at exact virtual seconds; a stub that

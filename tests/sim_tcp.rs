@@ -412,11 +412,5 @@ fn sim_tcp_snapshot_connect_exchange_half_close_close() {
         .unwrap();
     sim.run().unwrap();
     assert_eq!(got.borrow().as_slice(), b"welcomegoodbye");
-    let trace = sim.trace().render();
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!("tcp_connect_exchange_half_close_close", trace);
-    });
+    twinreactor_sim::assert_trace_snapshot!("tcp_connect_exchange_half_close_close", sim.trace());
 }

@@ -490,11 +490,5 @@ fn udp_snapshot_three_host_multicast_exchange() {
             .expect("a host");
     }
     sim.run_until_idle().expect("shutdown");
-    let trace = sim.trace().render();
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!("udp_multicast_three_hosts", trace);
-    });
+    twinreactor_sim::assert_trace_snapshot!("udp_multicast_three_hosts", sim.trace());
 }

@@ -40,13 +40,7 @@ fn snapshot_startup_timers_remote_and_shutdown_trace() {
     let far = sim.after(Duration::from_secs(3600), |_| {});
     sim.run().expect("the scenario stops");
     assert_eq!(sim.pending_timers(), vec![far]);
-    let trace = sim.trace().render();
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!("startup_timers_remote_and_shutdown", trace);
-    });
+    twinreactor_sim::assert_trace_snapshot!("startup_timers_remote_and_shutdown", sim.trace());
 }
 
 /// The steps of one iteration: two timers due together (FIFO), the first queues a remote
@@ -66,11 +60,25 @@ fn snapshot_one_iteration_steps_trace() {
     sim.on_event(Phase::Before, SHUTDOWN, |_| {});
     sim.run().expect("the scenario stops");
     assert_eq!(sim.pending_timers().len(), 1);
-    let trace = sim.trace().render();
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!("one_iteration_steps", trace);
-    });
+    twinreactor_sim::assert_trace_snapshot!("one_iteration_steps", sim.trace());
+}
+
+/// A protocol's own lines (`Reactor::note`) are a snapshot in one call: the rounds of a toy
+/// election, viewed by kind.
+#[test]
+fn snapshot_a_protocols_own_lines() {
+    use twinreactor::trace::TraceFilter;
+    let mut sim = Sim::with_config(SimConfig::exact(7));
+    for (round, delay) in [(1u32, 150u64), (2, 300), (3, 450)] {
+        sim.after(Duration::from_millis(delay), move |r| {
+            r.note(&format!("round {round}: candidate h0 asks for votes"));
+            if round == 3 {
+                r.note("leader elected: h0");
+                r.stop().expect("running");
+            }
+        });
+    }
+    sim.run().expect("the election ends");
+    let notes = sim.trace().view(&TraceFilter::new().kind("note"));
+    twinreactor_sim::assert_trace_snapshot!("a_protocols_own_lines", notes);
 }

@@ -109,5 +109,9 @@ macro_rules! impl_reactor_via_kit {
         fn remote(&self) -> $crate::contract::Remote {
             $crate::contract::Remote::new($crate::Driver::core_ref(self).inbox.clone())
         }
+
+        fn note(&mut self, text: &str) {
+            $crate::Driver::record(self, $crate::contract::TraceEvent::Note(text.into()));
+        }
     };
 }

@@ -40,3 +40,14 @@ fn an_enabled_trace_records_the_run() {
         "times never go back"
     );
 }
+
+#[test]
+fn notes_are_kept_only_while_the_trace_is_on() {
+    use twinreactor::Reactor;
+    let mut r = RealReactor::new().expect("a reactor");
+    r.note("before the trace");
+    r.enable_trace();
+    r.note("leader elected\nterm 2");
+    let notes: Vec<String> = r.trace().iter().map(|l| l.event.to_string()).collect();
+    assert_eq!(notes, ["note \"leader elected\\nterm 2\""]);
+}

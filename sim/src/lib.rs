@@ -32,6 +32,8 @@ mod report;
 mod rng;
 mod routing;
 mod sim;
+#[cfg(feature = "insta")]
+mod snapshot;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod swarm;
@@ -46,9 +48,16 @@ pub use error::SimError;
 pub use host::HostId;
 pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};
 pub use sim::{Sim, Step};
+#[cfg(feature = "insta")]
+pub use snapshot::TraceText;
 pub use sweep::{Outcome, Summary, Sweep, SweepError, SweepFailed, SEEDS_ENV, SHARD_ENV};
 pub use tcp::TcpConfig;
 pub use trace_log::TraceHandle;
+
+/// insta, for the expansion of [`assert_trace_snapshot!`].
+#[cfg(feature = "insta")]
+#[doc(hidden)]
+pub use insta as __insta;
 pub use udp::UdpConfig;
 
 /// The code samples in this crate's README.md, compiled and run as doctests.

@@ -94,6 +94,27 @@ impl TraceHandle {
         render(&self.lines())
     }
 
+    /// The lines `filter` keeps, in canonical text form: a view of one host, one kind of
+    /// event or one object.
+    ///
+    /// ```
+    /// use twinreactor::prelude::*;
+    /// use twinreactor::trace::TraceFilter;
+    ///
+    /// let mut sim = twinreactor_sim::Sim::new(1);
+    /// sim.note("hello");
+    /// assert_eq!(sim.trace().view(&TraceFilter::new().kind("note")), "0.000000000 h0 note \"hello\"\n");
+    /// ```
+    pub fn view(&self, filter: &twinreactor::trace::TraceFilter) -> String {
+        let chunks = self.0.borrow();
+        let kept: Vec<TraceLine> = chunks
+            .iter()
+            .map(Stored::line)
+            .filter(|l| filter.keeps(l))
+            .collect();
+        render(&kept)
+    }
+
     /// The last `n` lines in canonical text form.
     pub fn tail(&self, n: usize) -> String {
         let chunks = self.0.borrow();

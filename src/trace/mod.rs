@@ -4,6 +4,7 @@
 //! `0.250000000 h0 timer-fired t3`. The form is stable: snapshots hold it, and two runs of
 //! the simulator with one seed must produce the same lines.
 
+mod filter;
 mod process;
 mod tcp;
 mod udp;
@@ -12,6 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use filter::{TraceFilter, TraceFilterError};
 pub use process::ProcessTrace;
 pub use tcp::TcpTrace;
 pub use udp::UdpTrace;
@@ -35,6 +37,8 @@ pub enum RunEnd {
 pub enum TraceEvent {
     /// `run()` began.
     RunBegan,
+    /// The user's own line ([`Reactor::note`](crate::Reactor::note)).
+    Note(Arc<str>),
     /// `run()` returned.
     RunEnded(RunEnd),
     /// `stop()` was accepted; shutdown begins at the next iteration boundary.
@@ -102,6 +106,8 @@ impl fmt::Display for TraceEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TraceEvent::RunBegan => f.write_str("run-began"),
+            // Debug quoting escapes newlines and control characters: one event, one line.
+            TraceEvent::Note(text) => write!(f, "note {:?}", &**text),
             TraceEvent::RunEnded(RunEnd::Stopped) => f.write_str("run-ended stopped"),
             TraceEvent::RunEnded(RunEnd::Crashed) => f.write_str("run-ended crashed"),
             TraceEvent::RunEnded(RunEnd::Failed) => f.write_str("run-ended failed"),
