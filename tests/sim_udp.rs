@@ -492,3 +492,67 @@ fn udp_snapshot_three_host_multicast_exchange() {
     sim.run_until_idle().expect("shutdown");
     twinreactor_sim::assert_trace_snapshot!("udp_multicast_three_hosts", sim.trace());
 }
+
+/// Every datagram's send is in the trace with a message id, and so is each way it can fail
+/// to arrive: the loss fault, a partition, a host that is down, no host at the address, no
+/// socket at the port; a duplicate is marked too. Each delivery names the message it was.
+#[test]
+fn udp_trace_shows_every_send_loss_and_duplicate() {
+    let mut sim = Sim::with_config(SimConfig {
+        udp: UdpConfig {
+            loss: 0.3,
+            duplication: 0.3,
+            ..UdpConfig::default()
+        },
+        ..SimConfig::exact(SEED)
+    });
+    let (h1, h2) = (sim.add_host(), sim.add_host());
+    for h in [h1, h2] {
+        let (rx, _) = ear();
+        sim.with_host(h, |r| {
+            r.bind_udp(at(Ipv4Addr::UNSPECIFIED, 7000), rx, UdpOptions::default())
+                .expect("bind");
+        })
+        .expect("a host");
+        sim.start(h).expect("start");
+    }
+    let (tx, _) = ear();
+    let tx = sim
+        .bind_udp(at(Ipv4Addr::UNSPECIFIED, 0), tx, UdpOptions::default())
+        .expect("bind");
+    sim.start(HostId::FIRST).expect("start");
+    let to_h1 = at(Ipv4Addr::new(10, 0, 0, 2), 7000);
+    for _ in 0..20 {
+        sim.send_to(tx, b"ping", to_h1).expect("send");
+    }
+    sim.send_to(tx, b"nobody", at(Ipv4Addr::new(10, 0, 0, 99), 7000))
+        .expect("send");
+    sim.send_to(tx, b"no port", at(Ipv4Addr::new(10, 0, 0, 2), 7001))
+        .expect("send");
+    sim.partition(HostId::FIRST, h1).expect("partition");
+    sim.send_to(tx, b"cut", to_h1).expect("send");
+    sim.crash_host(h2).expect("crash");
+    sim.send_to(tx, b"down", at(Ipv4Addr::new(10, 0, 0, 3), 7000))
+        .expect("send");
+    sim.run_until_idle().expect("run");
+    let trace = sim.trace().render();
+    for part in [
+        "h0 udp sent udp0 to 10.0.0.2:7000 4B m0",
+        "(loss)",
+        "udp duplicated m",
+        "udp lost m20 (no-host)",
+        "udp lost m21 to h1 (no-listener)",
+        "udp lost m22 to h1 (partition)",
+        "udp lost m23 to h2 (host-down)",
+    ] {
+        assert!(trace.contains(part), "{part:?} missing in:\n{trace}");
+    }
+    // Every delivery names a message that was sent.
+    for line in trace.lines().filter(|l| l.contains(" udp datagram ")) {
+        let msg = line.rsplit(' ').next().expect("a message id");
+        let sent = trace
+            .lines()
+            .any(|l| l.contains(" udp sent ") && l.ends_with(&format!(" {msg}")));
+        assert!(sent, "{line} names no message that was sent");
+    }
+}

@@ -70,6 +70,8 @@ pub struct Sim {
     pub(crate) down: Down,
     /// Whether a failure report for this simulation has been printed already.
     reported: bool,
+    /// The next message id (`m<n>` in the trace: a datagram's send, loss and delivery).
+    next_msg: u64,
 }
 
 impl Sim {
@@ -94,6 +96,7 @@ impl Sim {
             partitions: Partitions::default(),
             down: Down::default(),
             reported: false,
+            next_msg: 0,
         }
     }
 
@@ -263,6 +266,12 @@ impl Sim {
     /// The index of `host`, if it is one of this simulation's.
     pub(crate) fn check_host(&self, host: HostId) -> Result<usize, SimError> {
         self.index(host)
+    }
+
+    /// A fresh message id.
+    pub(crate) fn next_message(&mut self) -> u64 {
+        self.next_msg += 1;
+        self.next_msg - 1
     }
 
     /// This simulation's state for a failure report.

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub use filter::{TraceFilter, TraceFilterError};
 pub use process::ProcessTrace;
 pub use tcp::TcpTrace;
-pub use udp::UdpTrace;
+pub use udp::{LossCause, UdpTrace};
 
 use crate::{CompletionId, Phase, TimerId, TriggerId};
 

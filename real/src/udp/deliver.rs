@@ -51,6 +51,7 @@ pub(crate) fn datagram(r: &mut RealReactor, id: u64, data: &[u8], from: SocketAd
         socket,
         from,
         len: data.len(),
+        msg: None,
     };
     call(r, id, trace, |p, r, s| p.datagram(r, s, data, from));
 }

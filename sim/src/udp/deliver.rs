@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use twinreactor::trace::UdpTrace;
+use twinreactor::trace::{LossCause, UdpTrace};
 use twinreactor::{DatagramProtocol, Reactor, SocketId, TraceEvent};
 use twinreactor_kit::Driver;
 
@@ -58,7 +58,7 @@ pub(crate) fn started(sim: &mut Sim, id: u64) {
 
 /// One datagram from `from`, unless the socket was closed, or connected to another peer,
 /// since it was sent.
-pub(crate) fn datagram(sim: &mut Sim, id: u64, data: &[u8], from: SocketAddr) {
+pub(crate) fn datagram(sim: &mut Sim, id: u64, data: &[u8], from: SocketAddr, msg: u64) {
     let host = sim.current_index();
     // One lookup to check and take the protocol: this is the simulator's busiest path.
     let Some(mut protocol) = sim
@@ -68,6 +68,11 @@ pub(crate) fn datagram(sim: &mut Sim, id: u64, data: &[u8], from: SocketAddr) {
         .filter(|s| s.open && s.state.takes_from(&from))
         .and_then(|s| s.protocol.take())
     else {
+        sim.record(TraceEvent::Udp(UdpTrace::Lost {
+            msg,
+            to_host: Some(host as u32),
+            cause: LossCause::NoListener,
+        }));
         return;
     };
     let socket = SocketId::from_raw(id);
@@ -75,6 +80,7 @@ pub(crate) fn datagram(sim: &mut Sim, id: u64, data: &[u8], from: SocketAddr) {
         socket,
         from,
         len: data.len(),
+        msg: Some(msg),
     }));
     protocol.datagram(sim, socket, data, from);
     put_back(sim, host, id, protocol);

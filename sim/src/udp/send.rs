@@ -4,9 +4,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 
+use twinreactor::trace::{LossCause, UdpTrace};
 use twinreactor::udp::{check_destination, is_broadcast};
-use twinreactor::{SocketId, UdpError};
-use twinreactor_kit::{check_size, DatagramState};
+use twinreactor::{SocketId, TraceEvent, UdpError};
+use twinreactor_kit::{check_size, DatagramState, Driver};
 
 use super::deliver;
 use super::socket::SimSocket;
@@ -71,6 +72,14 @@ impl Sim {
             }
             _ => Route::Unicast,
         };
+        let msg = self.next_message();
+        self.record(TraceEvent::Udp(UdpTrace::Sent {
+            socket,
+            to,
+            len: data.len(),
+            msg,
+        }));
+        let s = &self.host_ref(host).udp.open(socket)?.state;
         match route {
             Route::Unicast => {
                 let from =
@@ -78,26 +87,33 @@ impl Sim {
                 let connected_to_it = s.peer == Some(to);
                 let Some(dst) = self.route(host, to.ip()) else {
                     // No such host: the datagram is lost, and nothing comes back.
+                    self.udp_lost(msg, None, LossCause::NoHost);
                     return Ok(());
                 };
                 // Across a partition, or to or from a host that is down: lost, and nothing
                 // comes back (a host's traffic to itself is never partitioned, and that
                 // test spares loopback the lookups).
-                if dst != host && (self.partitions.blocks(host, dst) || self.down.blocks(host, dst))
-                {
-                    return Ok(());
+                if dst != host {
+                    if let Some(cause) = self.blocked(host, dst) {
+                        self.udp_lost(msg, Some(dst), cause);
+                        return Ok(());
+                    }
                 }
                 match self.host_ref(dst).udp.unicast_receiver(to, from) {
-                    Some(receiver) => self.udp_transmit(dst, receiver, from, Rc::from(data)),
-                    None if connected_to_it => self.udp_refuse(host, dst, socket.raw()),
-                    None => {}
+                    Some(receiver) => self.udp_transmit(dst, receiver, from, Rc::from(data), msg),
+                    None => {
+                        self.udp_lost(msg, Some(dst), LossCause::NoListener);
+                        if connected_to_it {
+                            self.udp_refuse(host, dst, socket.raw());
+                        }
+                    }
                 }
             }
             Route::Group(group) => {
                 let from = SocketAddr::new(group_source(host, s), s.local.port());
                 let (ttl, hear_own) = (s.multicast_ttl, s.multicast_loop);
                 let stays = ttl == 0 || from.ip().is_loopback();
-                self.udp_fan_out(to.port(), from, data, |h, sock| {
+                self.udp_fan_out(to.port(), from, data, msg, |h, sock| {
                     (if h == host { hear_own } else { !stays })
                         && sock.takes_group(group, to.port(), from)
                 });
@@ -105,7 +121,7 @@ impl Sim {
             Route::Broadcast => {
                 let from = SocketAddr::new(group_source(host, s), s.local.port());
                 let stays = from.ip().is_loopback();
-                self.udp_fan_out(to.port(), from, data, |h, sock| {
+                self.udp_fan_out(to.port(), from, data, msg, |h, sock| {
                     (h == host || !stays) && sock.takes_broadcast(to.port(), from)
                 });
             }
@@ -114,19 +130,32 @@ impl Sim {
     }
 
     /// Schedules `data` for every socket bound to `port`, on every host the current host's
-    /// traffic reaches (not across a partition, not to or from a host that is down), that
-    /// `takes` accepts (by host number, then in bind order).
+    /// traffic reaches, that `takes` accepts (by host number, then in bind order); the
+    /// copies for sockets across a partition, or on a host that is down, are lost.
     fn udp_fan_out(
         &mut self,
         port: u16,
         from: SocketAddr,
         data: &[u8],
+        msg: u64,
         takes: impl Fn(usize, &SimSocket) -> bool,
     ) {
         let sender = self.current_index();
         let mut receivers = Vec::new();
         for h in 0..self.host_count() {
-            if self.partitions.blocks(sender, h) || self.down.blocks(sender, h) {
+            let udp = &self.host_ref(h).udp;
+            let takers = udp
+                .ids_on_port(port)
+                .iter()
+                .filter(|&&id| udp.get(id).is_some_and(|s| takes(h, s)))
+                .count();
+            if takers == 0 {
+                continue;
+            }
+            if let Some(cause) = self.blocked(sender, h) {
+                for _ in 0..takers {
+                    self.udp_lost(msg, Some(h), cause);
+                }
                 continue;
             }
             let udp = &self.host_ref(h).udp;
@@ -142,26 +171,54 @@ impl Sim {
         }
         let data: Rc<[u8]> = Rc::from(data);
         for (h, id) in receivers {
-            self.udp_transmit(h, id, from, data.clone());
+            self.udp_transmit(h, id, from, data.clone(), msg);
         }
     }
 
+    /// Why traffic from `from` cannot reach `to` now, if it cannot.
+    fn blocked(&self, from: usize, to: usize) -> Option<LossCause> {
+        if self.down.blocks(from, to) {
+            Some(LossCause::HostDown)
+        } else if self.partitions.blocks(from, to) {
+            Some(LossCause::Partition)
+        } else {
+            None
+        }
+    }
+
+    /// Records that message `msg` (or its copy for `to_host`) will not arrive.
+    fn udp_lost(&mut self, msg: u64, to_host: Option<usize>, cause: LossCause) {
+        self.record(TraceEvent::Udp(UdpTrace::Lost {
+            msg,
+            to_host: to_host.map(|h| h as u32),
+            cause,
+        }));
+    }
+
     /// Schedules the copies of a datagram that reach socket `id` of `host` (faults drawn).
-    fn udp_transmit(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>) {
+    fn udp_transmit(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>, msg: u64) {
         let copies = self.udp_copies();
-        if copies == 2 {
-            self.udp_schedule(host, id, from, data.clone());
+        match copies {
+            0 => self.udp_lost(msg, Some(host), LossCause::Fault),
+            2 => {
+                self.record(TraceEvent::Udp(UdpTrace::Duplicated {
+                    msg,
+                    to_host: host as u32,
+                }));
+                self.udp_schedule(host, id, from, data.clone(), msg);
+            }
+            _ => {}
         }
         if copies >= 1 {
-            self.udp_schedule(host, id, from, data);
+            self.udp_schedule(host, id, from, data, msg);
         }
     }
 
     /// Schedules one copy of a datagram for socket `id` of `host`, after a drawn delay.
-    fn udp_schedule(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>) {
+    fn udp_schedule(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>, msg: u64) {
         let at = self.now_virtual().saturating_add(self.udp_delay());
         self.schedule_io(host, at, Lane::Udp(id), move |sim| {
-            deliver::datagram(sim, id, &data, from)
+            deliver::datagram(sim, id, &data, from, msg)
         });
     }
 
