@@ -18,6 +18,20 @@ use super::{Segment, MAX_SEGMENT, TAG_CONN};
 use crate::deliveries::Lane;
 use crate::Sim;
 
+/// The byte stream's methods, in the order a byte goes through them:
+///
+/// 1. the sender: [`Sim::tcp_write`] buffers or sends at once; [`Sim::tcp_send`] cuts what
+///    the peer's window takes into segments; [`Sim::tcp_emit_data`] counts them in that
+///    window (or strikes the reset fault); [`Sim::tcp_emit`] puts a segment on the wire;
+/// 2. the wire: [`Sim::tcp_deliver`] queues it at the receiver, one latency later;
+/// 3. the receiver: [`Sim::tcp_arrive`] hands it to
+///    [`Conn::arrive`](super::conn::Conn::arrive), and [`Sim::tcp_drain`] delivers what is
+///    held, piece by piece
+///    ([`Sim::tcp_deliver_piece`], split by [`Sim::tcp_piece`]), then FIN or RST;
+/// 4. the end: [`Sim::tcp_end`] decides it, [`Sim::tcp_finish`] delivers it, later.
+///
+/// The `tcp_schedule_*` methods put work in the connection's delivery lane, so that it
+/// runs in step 4 and never inside a call.
 impl Sim {
     /// `write` and `write_vectored` on the current host.
     ///
@@ -65,29 +79,27 @@ impl Sim {
     }
 
     /// Sends from the current host's connection `id` what the peer's window takes, then FIN
-    /// if one is due; tells a paused producer to resume once the buffer is low.
+    /// if one is due; tells a paused producer to resume once the buffer is low. One lookup
+    /// per segment sent, and one for what the drained buffer calls for.
     pub(super) fn tcp_send(&mut self, id: u64) {
         let host = self.current_index();
+        let Some(peer) = self.host_ref(host).tcp.conns.get(&id).and_then(|c| c.peer) else {
+            return;
+        };
         loop {
-            let Some(c) = self.host_ref(host).tcp.conns.get(&id) else {
-                return;
-            };
-            let Some(peer) = c.peer else {
+            let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
+            let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
                 return;
             };
             if c.phase != Phase::Open || c.state.out.is_empty() {
                 break;
             }
-            let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
             if room == 0 {
                 if let Some(p) = self.host_mut(peer.host).tcp.conns.get_mut(&peer.conn) {
                     p.block_sender();
                 }
                 break;
             }
-            let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
-                return;
-            };
             let n = room.min(c.state.out.len());
             let segment = c.state.out.take_front(n);
             self.tcp_emit_data(id, peer, segment);
@@ -95,21 +107,17 @@ impl Sim {
         let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.state.resume_producing_due() {
-            self.tcp_schedule_notify(id, false);
-        }
-        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
-            return;
-        };
+        let resume = c.state.resume_producing_due();
         let fin = if c.phase == Phase::Open {
             c.state.fin_due()
         } else {
             None
         };
+        if resume {
+            self.tcp_schedule_notify(id, false);
+        }
         if let Some(done) = fin {
-            if let Some(peer) = c.peer {
-                self.tcp_emit(peer, id, Segment::Fin);
-            }
+            self.tcp_emit(peer, id, Segment::Fin);
             if done {
                 self.tcp_end(id, End::Disconnect(Disconnect::Done));
             }
