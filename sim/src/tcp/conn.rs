@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use twinreactor::{ConnId, StreamFactory, StreamProtocol, TcpError, TimerId};
-use twinreactor_kit::{ByteQueue, End, StreamState, WriteSide};
+use twinreactor_kit::{ByteQueue, End, PeerFinAction, StreamState, WriteSide};
 
 use super::Segment;
 
@@ -43,6 +43,18 @@ pub(super) enum Arrival {
     Reset,
     /// The SYN was answered with RST: the connect is refused.
     Refused,
+}
+
+/// What a drain of an endpoint does next (see [`Conn::drain_step`]).
+pub(super) enum DrainStep {
+    /// Nothing to deliver now (not open, paused, closing, or nothing held).
+    Stop,
+    /// The peer's reset: the connection ends with `Reset`.
+    Reset,
+    /// Deliver (a seeded prefix of) these bytes, taken out of the endpoint meanwhile.
+    Piece(ByteQueue),
+    /// The peer's FIN, after every byte before it: what the kit's rules make of it.
+    PeerFin(PeerFinAction),
 }
 
 /// One endpoint of a simulated connection.
@@ -148,6 +160,55 @@ impl Conn {
         } else {
             None
         }
+    }
+
+    /// Queues `segment`, due at `at`, on its way here. Data sent at one instant travels as
+    /// one segment (as a real stack coalesces small writes, so that an echo of a split read
+    /// is not split in two again): false if it joined the segment before it, which already
+    /// has its delivery scheduled.
+    pub(super) fn enqueue(&mut self, at: Duration, segment: Segment) -> bool {
+        if let (Segment::Data(bytes), Some((last, Segment::Data(queued)))) =
+            (&segment, self.incoming.back_mut())
+        {
+            if *last == at {
+                queued.extend_from_slice(bytes);
+                return false;
+            }
+        }
+        self.incoming.push_back((at, segment));
+        true
+    }
+
+    /// What a drain delivers next: held bytes first, then the peer's RST or FIN. Stops
+    /// while reading is paused; once closing, only a reset is still delivered.
+    pub(super) fn drain_step(&mut self) -> DrainStep {
+        if self.phase != Phase::Open || self.protocol.is_none() {
+            return DrainStep::Stop;
+        }
+        if self.state.closing {
+            return if self.peer_rst {
+                DrainStep::Reset
+            } else {
+                DrainStep::Stop
+            };
+        }
+        if self.state.reading_paused {
+            return DrainStep::Stop;
+        }
+        if !self.inbuf.is_empty() {
+            return DrainStep::Piece(std::mem::take(&mut self.inbuf));
+        }
+        if self.peer_rst {
+            return DrainStep::Reset;
+        }
+        if !self.peer_fin || self.state.fin_delivered {
+            return DrainStep::Stop;
+        }
+        let half_close = self
+            .protocol
+            .as_ref()
+            .is_some_and(|p| p.accepts_half_close());
+        DrainStep::PeerFin(self.state.peer_fin(half_close))
     }
 
     /// `segment` arrives: keeps what it carries and says what it calls for.
@@ -332,5 +393,70 @@ mod tests {
             d.shut_down().is_none(),
             "a pending connect has no peer to tell"
         );
+    }
+
+    #[test]
+    fn data_sent_at_one_instant_travels_as_one_segment() {
+        let (_, mut b) = pair();
+        let at = Duration::from_micros(50);
+        assert!(
+            b.enqueue(at, Segment::Data(b"ab".to_vec())),
+            "a new segment"
+        );
+        assert!(
+            !b.enqueue(at, Segment::Data(b"cd".to_vec())),
+            "joined the one before"
+        );
+        assert!(b.enqueue(at, Segment::Fin), "a FIN never joins");
+        assert!(
+            b.enqueue(at, Segment::Data(b"ef".to_vec())),
+            "nor does data after it"
+        );
+        let later = at + Duration::from_micros(1);
+        assert!(
+            b.enqueue(later, Segment::Data(b"gh".to_vec())),
+            "another instant"
+        );
+        let kinds: Vec<String> = b
+            .incoming
+            .iter()
+            .map(|(_, s)| match s {
+                Segment::Data(d) => String::from_utf8_lossy(d).into_owned(),
+                Segment::Fin => "FIN".into(),
+                Segment::Rst => "RST".into(),
+            })
+            .collect();
+        assert_eq!(kinds, ["abcd", "FIN", "ef", "gh"]);
+    }
+
+    #[test]
+    fn a_drain_delivers_bytes_before_the_peers_fin_and_stops_while_paused() {
+        struct Plain;
+        impl StreamProtocol for Plain {
+            fn data(&mut self, _: &mut dyn twinreactor::Reactor, _: ConnId, _: &[u8]) {}
+            fn disconnected(
+                &mut self,
+                _: &mut dyn twinreactor::Reactor,
+                _: ConnId,
+                _: twinreactor::Disconnect,
+            ) {
+            }
+        }
+        let (_, mut b) = pair();
+        b.protocol = Some(Box::new(Plain));
+        assert!(matches!(b.drain_step(), DrainStep::Stop), "nothing held");
+        b.arrive(Segment::Data(b"xy".to_vec()));
+        b.arrive(Segment::Fin);
+        b.state.reading_paused = true;
+        assert!(matches!(b.drain_step(), DrainStep::Stop), "paused");
+        b.state.reading_paused = false;
+        assert!(matches!(b.drain_step(), DrainStep::Piece(q) if q.as_slice() == b"xy"));
+        assert!(
+            matches!(b.drain_step(), DrainStep::PeerFin(_)),
+            "then the FIN"
+        );
+        assert!(matches!(b.drain_step(), DrainStep::Stop), "delivered once");
+        b.arrive(Segment::Rst);
+        assert!(matches!(b.drain_step(), DrainStep::Reset));
     }
 }
