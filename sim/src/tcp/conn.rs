@@ -46,13 +46,14 @@ pub(super) enum Arrival {
 }
 
 /// What a drain of an endpoint does next (see [`Conn::drain_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum DrainStep {
     /// Nothing to deliver now (not open, paused, closing, or nothing held).
     Stop,
     /// The peer's reset: the connection ends with `Reset`.
     Reset,
-    /// Deliver (a seeded prefix of) these bytes, taken out of the endpoint meanwhile.
-    Piece(ByteQueue),
+    /// Deliver (a seeded prefix of) the bytes held in `inbuf`.
+    Piece,
     /// The peer's FIN, after every byte before it: what the kit's rules make of it.
     PeerFin(PeerFinAction),
 }
@@ -123,6 +124,7 @@ impl Conn {
 
 impl Conn {
     /// Whether `write` may be called now: past the handshake, and the write side open.
+    #[inline]
     pub(super) fn check_write(&self, conn: ConnId) -> Result<(), TcpError> {
         match self.phase {
             Phase::Connecting | Phase::Accepting { .. } => Err(TcpError::NotConnected(conn)),
@@ -131,28 +133,33 @@ impl Conn {
     }
 
     /// How many more bytes this endpoint's receive window takes, of `window`.
+    #[inline]
     pub(super) fn window_room(&self, window: usize) -> usize {
         window.saturating_sub(self.rcv_used)
     }
 
     /// The peer sends `n` bytes toward this endpoint: they hold window space until
     /// delivered to its protocol (or discarded).
+    #[inline]
     pub(super) fn reserve_window(&mut self, n: usize) {
         self.rcv_used += n;
     }
 
     /// The peer found this endpoint's window full: it waits to be woken when it opens.
+    #[inline]
     pub(super) fn block_sender(&mut self) {
         self.sender_blocked = true;
     }
 
     /// `n` bytes toward this endpoint were delivered or discarded: the window opens.
+    #[inline]
     fn release_window(&mut self, n: usize) {
         self.rcv_used = self.rcv_used.saturating_sub(n);
     }
 
     /// `n` bytes are being delivered to the protocol: the window opens, and the peer, if it
     /// was blocked on the window, is returned to be woken.
+    #[inline]
     pub(super) fn deliver_window(&mut self, n: usize) -> Option<Peer> {
         self.release_window(n);
         if std::mem::take(&mut self.sender_blocked) {
@@ -166,6 +173,7 @@ impl Conn {
     /// one segment (as a real stack coalesces small writes, so that an echo of a split read
     /// is not split in two again): false if it joined the segment before it, which already
     /// has its delivery scheduled.
+    #[inline]
     pub(super) fn enqueue(&mut self, at: Duration, segment: Segment) -> bool {
         if let (Segment::Data(bytes), Some((last, Segment::Data(queued)))) =
             (&segment, self.incoming.back_mut())
@@ -181,6 +189,7 @@ impl Conn {
 
     /// What a drain delivers next: held bytes first, then the peer's RST or FIN. Stops
     /// while reading is paused; once closing, only a reset is still delivered.
+    #[inline]
     pub(super) fn drain_step(&mut self) -> DrainStep {
         if self.phase != Phase::Open || self.protocol.is_none() {
             return DrainStep::Stop;
@@ -196,7 +205,7 @@ impl Conn {
             return DrainStep::Stop;
         }
         if !self.inbuf.is_empty() {
-            return DrainStep::Piece(std::mem::take(&mut self.inbuf));
+            return DrainStep::Piece;
         }
         if self.peer_rst {
             return DrainStep::Reset;
@@ -212,6 +221,7 @@ impl Conn {
     }
 
     /// `segment` arrives: keeps what it carries and says what it calls for.
+    #[inline]
     pub(super) fn arrive(&mut self, segment: Segment) -> Arrival {
         match segment {
             Segment::Data(bytes) => {
@@ -239,6 +249,7 @@ impl Conn {
 
     /// The reset fault struck a send: this side sends RST, and sees `Reset` itself once
     /// its drain runs. Unsent bytes are discarded.
+    #[inline]
     pub(super) fn reset_by_fault(&mut self) {
         self.rst_sent = true;
         self.peer_rst = true;
@@ -246,6 +257,7 @@ impl Conn {
     }
 
     /// Sends RST, unless it was sent already: the peer to send it to, if any.
+    #[inline]
     pub(super) fn send_rst(&mut self) -> Option<Peer> {
         let peer = self.peer.filter(|_| !self.rst_sent);
         self.rst_sent = true;
@@ -254,6 +266,7 @@ impl Conn {
 
     /// Decides that the connection ends with `end` (the first decision wins: false if one
     /// was made already) and stops reading; its final callback is then due.
+    #[inline]
     pub(super) fn end(&mut self, end: End) -> bool {
         if !self.state.decide_end(end) {
             return false;
@@ -450,7 +463,8 @@ mod tests {
         b.state.reading_paused = true;
         assert!(matches!(b.drain_step(), DrainStep::Stop), "paused");
         b.state.reading_paused = false;
-        assert!(matches!(b.drain_step(), DrainStep::Piece(q) if q.as_slice() == b"xy"));
+        assert_eq!(b.drain_step(), DrainStep::Piece);
+        assert_eq!(std::mem::take(&mut b.inbuf).as_slice(), b"xy", "delivered");
         assert!(
             matches!(b.drain_step(), DrainStep::PeerFin(_)),
             "then the FIN"

@@ -226,9 +226,10 @@ impl Sim {
                     self.tcp_end(id, End::Disconnect(Disconnect::Reset));
                     return;
                 }
-                DrainStep::Piece(buf) => {
+                DrainStep::Piece => {
                     // One piece: the bytes and the protocol are taken out while it runs,
                     // and the window opens by the piece's size.
+                    let buf = std::mem::take(&mut c.inbuf);
                     let n = self.tcp_piece(buf.len());
                     self.tcp_deliver_piece(host, id, buf, n);
                     continue;
