@@ -3,7 +3,7 @@
 //! [`RealReactor`] implements [`twinreactor::Reactor`] on mio: time is the monotonic clock,
 //! waiting is one `poll` call per iteration, and calls from other threads wake the poll
 //! through a mio `Waker`. The bookkeeping (timers, system events, lifecycle, the remote
-//! inbox) is the contract crate's shared kit, so the same protocol code behaves the same way
+//! inbox) is the shared kit (`twinreactor-kit`), so the same protocol code behaves the same way
 //! here as on the simulator wherever the contract says it must.
 //!
 //! ```

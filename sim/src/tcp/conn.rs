@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use twinreactor::{ConnId, StreamFactory, StreamProtocol, TcpError, TimerId};
-use twinreactor_kit::{ByteQueue, End, StreamState, WriteSide};
+use twinreactor_kit::{ByteQueue, End, PeerFinAction, StreamState, WriteSide};
 
 use super::Segment;
 
@@ -43,6 +43,19 @@ pub(super) enum Arrival {
     Reset,
     /// The SYN was answered with RST: the connect is refused.
     Refused,
+}
+
+/// What a drain of an endpoint does next (see [`Conn::drain_step`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DrainStep {
+    /// Nothing to deliver now (not open, paused, closing, or nothing held).
+    Stop,
+    /// The peer's reset: the connection ends with `Reset`.
+    Reset,
+    /// Deliver (a seeded prefix of) the bytes held in `inbuf`.
+    Piece,
+    /// The peer's FIN, after every byte before it: what the kit's rules make of it.
+    PeerFin(PeerFinAction),
 }
 
 /// One endpoint of a simulated connection.
@@ -111,6 +124,7 @@ impl Conn {
 
 impl Conn {
     /// Whether `write` may be called now: past the handshake, and the write side open.
+    #[inline]
     pub(super) fn check_write(&self, conn: ConnId) -> Result<(), TcpError> {
         match self.phase {
             Phase::Connecting | Phase::Accepting { .. } => Err(TcpError::NotConnected(conn)),
@@ -119,28 +133,33 @@ impl Conn {
     }
 
     /// How many more bytes this endpoint's receive window takes, of `window`.
+    #[inline]
     pub(super) fn window_room(&self, window: usize) -> usize {
         window.saturating_sub(self.rcv_used)
     }
 
     /// The peer sends `n` bytes toward this endpoint: they hold window space until
     /// delivered to its protocol (or discarded).
+    #[inline]
     pub(super) fn reserve_window(&mut self, n: usize) {
         self.rcv_used += n;
     }
 
     /// The peer found this endpoint's window full: it waits to be woken when it opens.
+    #[inline]
     pub(super) fn block_sender(&mut self) {
         self.sender_blocked = true;
     }
 
     /// `n` bytes toward this endpoint were delivered or discarded: the window opens.
+    #[inline]
     fn release_window(&mut self, n: usize) {
         self.rcv_used = self.rcv_used.saturating_sub(n);
     }
 
     /// `n` bytes are being delivered to the protocol: the window opens, and the peer, if it
     /// was blocked on the window, is returned to be woken.
+    #[inline]
     pub(super) fn deliver_window(&mut self, n: usize) -> Option<Peer> {
         self.release_window(n);
         if std::mem::take(&mut self.sender_blocked) {
@@ -150,7 +169,59 @@ impl Conn {
         }
     }
 
+    /// Queues `segment`, due at `at`, on its way here. Data sent at one instant travels as
+    /// one segment (as a real stack coalesces small writes, so that an echo of a split read
+    /// is not split in two again): false if it joined the segment before it, which already
+    /// has its delivery scheduled.
+    #[inline]
+    pub(super) fn enqueue(&mut self, at: Duration, segment: Segment) -> bool {
+        if let (Segment::Data(bytes), Some((last, Segment::Data(queued)))) =
+            (&segment, self.incoming.back_mut())
+        {
+            if *last == at {
+                queued.extend_from_slice(bytes);
+                return false;
+            }
+        }
+        self.incoming.push_back((at, segment));
+        true
+    }
+
+    /// What a drain delivers next: held bytes first, then the peer's RST or FIN. Stops
+    /// while reading is paused; once closing, only a reset is still delivered.
+    #[inline]
+    pub(super) fn drain_step(&mut self) -> DrainStep {
+        if self.phase != Phase::Open || self.protocol.is_none() {
+            return DrainStep::Stop;
+        }
+        if self.state.closing {
+            return if self.peer_rst {
+                DrainStep::Reset
+            } else {
+                DrainStep::Stop
+            };
+        }
+        if self.state.reading_paused {
+            return DrainStep::Stop;
+        }
+        if !self.inbuf.is_empty() {
+            return DrainStep::Piece;
+        }
+        if self.peer_rst {
+            return DrainStep::Reset;
+        }
+        if !self.peer_fin || self.state.fin_delivered {
+            return DrainStep::Stop;
+        }
+        let half_close = self
+            .protocol
+            .as_ref()
+            .is_some_and(|p| p.accepts_half_close());
+        DrainStep::PeerFin(self.state.peer_fin(half_close))
+    }
+
     /// `segment` arrives: keeps what it carries and says what it calls for.
+    #[inline]
     pub(super) fn arrive(&mut self, segment: Segment) -> Arrival {
         match segment {
             Segment::Data(bytes) => {
@@ -178,6 +249,7 @@ impl Conn {
 
     /// The reset fault struck a send: this side sends RST, and sees `Reset` itself once
     /// its drain runs. Unsent bytes are discarded.
+    #[inline]
     pub(super) fn reset_by_fault(&mut self) {
         self.rst_sent = true;
         self.peer_rst = true;
@@ -185,6 +257,7 @@ impl Conn {
     }
 
     /// Sends RST, unless it was sent already: the peer to send it to, if any.
+    #[inline]
     pub(super) fn send_rst(&mut self) -> Option<Peer> {
         let peer = self.peer.filter(|_| !self.rst_sent);
         self.rst_sent = true;
@@ -193,6 +266,7 @@ impl Conn {
 
     /// Decides that the connection ends with `end` (the first decision wins: false if one
     /// was made already) and stops reading; its final callback is then due.
+    #[inline]
     pub(super) fn end(&mut self, end: End) -> bool {
         if !self.state.decide_end(end) {
             return false;
@@ -332,5 +406,71 @@ mod tests {
             d.shut_down().is_none(),
             "a pending connect has no peer to tell"
         );
+    }
+
+    #[test]
+    fn data_sent_at_one_instant_travels_as_one_segment() {
+        let (_, mut b) = pair();
+        let at = Duration::from_micros(50);
+        assert!(
+            b.enqueue(at, Segment::Data(b"ab".to_vec())),
+            "a new segment"
+        );
+        assert!(
+            !b.enqueue(at, Segment::Data(b"cd".to_vec())),
+            "joined the one before"
+        );
+        assert!(b.enqueue(at, Segment::Fin), "a FIN never joins");
+        assert!(
+            b.enqueue(at, Segment::Data(b"ef".to_vec())),
+            "nor does data after it"
+        );
+        let later = at + Duration::from_micros(1);
+        assert!(
+            b.enqueue(later, Segment::Data(b"gh".to_vec())),
+            "another instant"
+        );
+        let kinds: Vec<String> = b
+            .incoming
+            .iter()
+            .map(|(_, s)| match s {
+                Segment::Data(d) => String::from_utf8_lossy(d).into_owned(),
+                Segment::Fin => "FIN".into(),
+                Segment::Rst => "RST".into(),
+            })
+            .collect();
+        assert_eq!(kinds, ["abcd", "FIN", "ef", "gh"]);
+    }
+
+    #[test]
+    fn a_drain_delivers_bytes_before_the_peers_fin_and_stops_while_paused() {
+        struct Plain;
+        impl StreamProtocol for Plain {
+            fn data(&mut self, _: &mut dyn twinreactor::Reactor, _: ConnId, _: &[u8]) {}
+            fn disconnected(
+                &mut self,
+                _: &mut dyn twinreactor::Reactor,
+                _: ConnId,
+                _: twinreactor::Disconnect,
+            ) {
+            }
+        }
+        let (_, mut b) = pair();
+        b.protocol = Some(Box::new(Plain));
+        assert!(matches!(b.drain_step(), DrainStep::Stop), "nothing held");
+        b.arrive(Segment::Data(b"xy".to_vec()));
+        b.arrive(Segment::Fin);
+        b.state.reading_paused = true;
+        assert!(matches!(b.drain_step(), DrainStep::Stop), "paused");
+        b.state.reading_paused = false;
+        assert_eq!(b.drain_step(), DrainStep::Piece);
+        assert_eq!(std::mem::take(&mut b.inbuf).as_slice(), b"xy", "delivered");
+        assert!(
+            matches!(b.drain_step(), DrainStep::PeerFin(_)),
+            "then the FIN"
+        );
+        assert!(matches!(b.drain_step(), DrainStep::Stop), "delivered once");
+        b.arrive(Segment::Rst);
+        assert!(matches!(b.drain_step(), DrainStep::Reset));
     }
 }

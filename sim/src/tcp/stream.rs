@@ -15,11 +15,26 @@ use twinreactor::{
 };
 use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, PeerFinAction};
 
-use super::conn::{Arrival, Peer, Phase};
+use super::conn::{Arrival, DrainStep, Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};
 use crate::deliveries::Lane;
 use crate::Sim;
 
+/// The byte stream's methods, in the order a byte goes through them:
+///
+/// 1. the sender: [`Sim::tcp_write`] buffers or sends at once; [`Sim::tcp_send`] cuts what
+///    the peer's window takes into segments; [`Sim::tcp_emit_data`] counts them in that
+///    window (or strikes the reset fault); [`Sim::tcp_emit`] puts a segment on the wire;
+/// 2. the wire: [`Sim::tcp_deliver`] queues it at the receiver, one latency later;
+/// 3. the receiver: [`Sim::tcp_arrive`] hands it to
+///    [`Conn::arrive`](super::conn::Conn::arrive); [`Sim::tcp_drain`] asks
+///    [`Conn::drain_step`](super::conn::Conn::drain_step) what comes next and delivers it:
+///    pieces of the bytes held ([`Sim::tcp_deliver_piece`], split by [`Sim::tcp_piece`]),
+///    then the peer's FIN or RST;
+/// 4. the end: [`Sim::tcp_end`] decides it, [`Sim::tcp_finish`] delivers it, later.
+///
+/// The `tcp_schedule_*` methods put work in the connection's delivery lane, so that it
+/// runs in step 4 and never inside a call.
 impl Sim {
     /// `write` and `write_vectored` on the current host.
     ///
@@ -67,29 +82,27 @@ impl Sim {
     }
 
     /// Sends from the current host's connection `id` what the peer's window takes, then FIN
-    /// if one is due; tells a paused producer to resume once the buffer is low.
+    /// if one is due; tells a paused producer to resume once the buffer is low. One lookup
+    /// per segment sent, and one for what the drained buffer calls for.
     pub(super) fn tcp_send(&mut self, id: u64) {
         let host = self.current_index();
+        let Some(peer) = self.host_ref(host).tcp.conns.get(&id).and_then(|c| c.peer) else {
+            return;
+        };
         loop {
-            let Some(c) = self.host_ref(host).tcp.conns.get(&id) else {
-                return;
-            };
-            let Some(peer) = c.peer else {
+            let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
+            let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
                 return;
             };
             if c.phase != Phase::Open || c.state.out.is_empty() {
                 break;
             }
-            let room = self.tcp_window_room(peer).min(MAX_SEGMENT);
             if room == 0 {
                 if let Some(p) = self.host_mut(peer.host).tcp.conns.get_mut(&peer.conn) {
                     p.block_sender();
                 }
                 break;
             }
-            let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
-                return;
-            };
             let n = room.min(c.state.out.len());
             let segment = c.state.out.take_front(n);
             self.tcp_emit_data(id, peer, segment);
@@ -97,21 +110,17 @@ impl Sim {
         let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
             return;
         };
-        if c.state.resume_producing_due() {
-            self.tcp_schedule_notify(id, false);
-        }
-        let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
-            return;
-        };
+        let resume = c.state.resume_producing_due();
         let fin = if c.phase == Phase::Open {
             c.state.fin_due()
         } else {
             None
         };
+        if resume {
+            self.tcp_schedule_notify(id, false);
+        }
         if let Some(done) = fin {
-            if let Some(peer) = c.peer {
-                self.tcp_emit(peer, id, Segment::Fin);
-            }
+            self.tcp_emit(peer, id, Segment::Fin);
             if done {
                 self.tcp_end(id, End::Disconnect(Disconnect::Done));
             }
@@ -157,24 +166,18 @@ impl Sim {
     /// [`Sim::tcp_emit`]).
     pub(super) fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
-        let source = Lane::Tcp(TAG_CONN, to.conn);
+        let lane = Lane::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
             // Nobody there: the segment travels alone (data will be answered with RST).
-            self.schedule_io(to.host, at, source, move |sim| {
+            self.schedule_io(to.host, at, lane, move |sim| {
                 sim.tcp_arrive(to.conn, Some(sender), segment);
             });
             return;
         };
-        if let (Segment::Data(bytes), Some((last, Segment::Data(queued)))) =
-            (&segment, c.incoming.back_mut())
-        {
-            if *last == at {
-                queued.extend_from_slice(bytes);
-                return;
-            }
+        if !c.enqueue(at, segment) {
+            return;
         }
-        c.incoming.push_back((at, segment));
-        self.schedule_io(to.host, at, source, move |sim| {
+        self.schedule_io(to.host, at, lane, move |sim| {
             let host = sim.current_index();
             let next = sim
                 .host_mut(host)
@@ -219,35 +222,23 @@ impl Sim {
             let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
                 return;
             };
-            if c.phase != Phase::Open || c.protocol.is_none() {
-                return;
-            }
-            if c.state.closing {
-                if c.peer_rst {
+            let action = match c.drain_step() {
+                DrainStep::Stop => return,
+                DrainStep::Reset => {
                     self.tcp_end(id, End::Disconnect(Disconnect::Reset));
+                    return;
                 }
-                return;
-            }
-            if c.state.reading_paused {
-                return;
-            }
-            if !c.inbuf.is_empty() {
-                // One piece: the bytes and the protocol are taken out while it runs, and
-                // the window opens by the piece's size.
-                let buf = std::mem::take(&mut c.inbuf);
-                let n = self.tcp_piece(buf.len());
-                self.tcp_deliver_piece(host, id, buf, n);
-                continue;
-            }
-            if c.peer_rst {
-                self.tcp_end(id, End::Disconnect(Disconnect::Reset));
-                return;
-            }
-            if !c.peer_fin || c.state.fin_delivered {
-                return;
-            }
-            let half_close = c.protocol.as_ref().is_some_and(|p| p.accepts_half_close());
-            match c.state.peer_fin(half_close) {
+                DrainStep::Piece => {
+                    // One piece: the bytes and the protocol are taken out while it runs,
+                    // and the window opens by the piece's size.
+                    let buf = std::mem::take(&mut c.inbuf);
+                    let n = self.tcp_piece(buf.len());
+                    self.tcp_deliver_piece(host, id, buf, n);
+                    continue;
+                }
+                DrainStep::PeerFin(action) => action,
+            };
+            match action {
                 PeerFinAction::EndDone => self.tcp_end(id, End::Disconnect(Disconnect::Done)),
                 PeerFinAction::ReadClosed => {
                     self.record(TraceEvent::Tcp(TcpTrace::ReadClosed { conn }));
