@@ -29,12 +29,18 @@ mod context;
 mod core;
 mod error;
 mod executor;
+pub mod process;
 mod task;
 pub mod tcp;
 mod time;
+#[cfg(feature = "tokio")]
+mod tokio_io;
+pub mod udp;
 
 pub use error::{ContextError, JoinError, RunError, TimeoutError};
 pub use executor::{block_on, spawn, spawn_named, Executor};
+pub use process::{Child, ChildStderr, ChildStdin, ChildStdout};
 pub use task::JoinHandle;
 pub use tcp::{TcpListener, TcpStream};
 pub use time::{now, sleep, sleep_until, timeout, yield_now, Sleep, Timeout, YieldNow};
+pub use udp::UdpSocket;

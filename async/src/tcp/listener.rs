@@ -135,7 +135,12 @@ impl Drop for TcpListener {
         }
         // Streams waiting in the backlog close as they drop.
         let waiting = std::mem::take(&mut *self.backlog.ready.borrow_mut());
-        drop(waiting.into_iter().map(TcpStream::from_shared).collect::<Vec<_>>());
+        drop(
+            waiting
+                .into_iter()
+                .map(TcpStream::from_shared)
+                .collect::<Vec<_>>(),
+        );
     }
 }
 

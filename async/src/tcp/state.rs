@@ -43,6 +43,9 @@ pub(crate) struct Conn {
     pub(crate) reading_paused: bool,
     /// The reactor told this side to pause producing.
     pub(crate) producing_paused: bool,
+    /// Nobody holds the connection any more (its connect was dropped): close it as soon as
+    /// it is established.
+    pub(crate) abandoned: bool,
     /// This side shut down writing (or closed or aborted).
     pub(crate) write_shut: bool,
     /// Bytes written and not yet handed to the reactor (a flush operation is queued).
@@ -70,6 +73,7 @@ impl Conn {
             eof: false,
             reading_paused: false,
             producing_paused: false,
+            abandoned: false,
             write_shut: false,
             outbox: Vec::new(),
             error: None,
@@ -80,7 +84,10 @@ impl Conn {
 
     /// Wakes the reader and the writer.
     pub(crate) fn wake_all(&mut self) {
-        for w in [self.reader.take(), self.writer.take()].into_iter().flatten() {
+        for w in [self.reader.take(), self.writer.take()]
+            .into_iter()
+            .flatten()
+        {
             w.wake();
         }
     }
@@ -103,9 +110,15 @@ impl Protocol {
 
 impl StreamProtocol for Protocol {
     fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+        let backlog = self.backlog.take().map(|b| b.upgrade());
+        // Its connect future was dropped before the outcome arrived, or its listener was.
+        if self.conn.borrow().abandoned || matches!(backlog, Some(None)) {
+            let _ = r.close(conn);
+            return;
+        }
+        let backlog = backlog.flatten();
         let local = r.local_addr(conn).ok();
         let peer = r.peer_addr(conn).ok();
-        let backlog = self.backlog.take().and_then(|b| b.upgrade());
         let shared = Rc::clone(&self.conn);
         let core = shared.borrow().core.clone();
         Core::deliver(&core, r, || {
@@ -124,21 +137,21 @@ impl StreamProtocol for Protocol {
     }
 
     fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        let mut pause = false;
-        self.deliver(r, |c| {
+        let pause = {
+            let mut c = self.conn.borrow_mut();
             c.inbox.extend(bytes);
-            if c.inbox.len() > READ_HIGH && !c.reading_paused {
-                c.reading_paused = true;
-                pause = true;
-            }
+            c.inbox.len() > READ_HIGH && !std::mem::replace(&mut c.reading_paused, true)
+        };
+        if pause {
+            // Paused before any task reads, so a resume it queues comes after this pause.
+            // The connection is open: it just delivered data.
+            let _ = r.pause_reading(conn);
+        }
+        self.deliver(r, |c| {
             if let Some(w) = c.reader.take() {
                 w.wake();
             }
         });
-        if pause {
-            // The connection is open: it just delivered data.
-            let _ = r.pause_reading(conn);
-        }
     }
 
     fn accepts_half_close(&self) -> bool {

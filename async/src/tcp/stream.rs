@@ -315,11 +315,25 @@ impl Drop for Connect {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        let c = conn.borrow();
-        if let (Phase::Connecting, Some(core), Some(id)) = (c.phase, c.core.upgrade(), c.id) {
-            core.defer(move |r| {
+        let mut c = conn.borrow_mut();
+        let (Some(core), phase) = (c.core.upgrade(), c.phase) else {
+            return;
+        };
+        // The connect op may not have run yet (no id): then `connected` closes it.
+        c.abandoned = true;
+        let Some(id) = c.id else {
+            return;
+        };
+        match phase {
+            // If the connect succeeds anyway (the answer is on its way), `connected` closes it.
+            Phase::Connecting => core.defer(move |r| {
                 let _ = r.cancel_connect(id);
-            });
+            }),
+            // Established, and never handed out as a stream.
+            Phase::Open => core.defer(move |r| {
+                let _ = r.close(id);
+            }),
+            Phase::Failed(_) | Phase::Ended(_) => {}
         }
     }
 }
