@@ -303,7 +303,7 @@ impl Future for Connect {
             Phase::Failed(e) => Poll::Ready(Err(connect_error(e))),
             Phase::Open | Phase::Ended(_) => {
                 drop(c);
-                let conn = self.conn.take().expect("checked above");
+                self.conn = None;
                 Poll::Ready(Ok(TcpStream::from_shared(conn)))
             }
         }
