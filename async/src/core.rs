@@ -9,7 +9,7 @@
 //! and is a function of its seed.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -89,6 +89,8 @@ fn kick(ready: &mut ReadyQueue, remote: &Remote, exec: u64) {
 
 /// One spawned task.
 struct Slot {
+    /// Its spawn number, from 1.
+    seq: u64,
     name: String,
     future: Option<TaskFuture>,
     waker: Arc<TaskWaker>,
@@ -99,11 +101,16 @@ pub(crate) struct Core {
     id: u64,
     remote: Remote,
     now: Cell<Duration>,
-    tasks: RefCell<BTreeMap<u64, Slot>>,
+    /// Tasks by index; a finished task's index is reused (a stale waker then causes at
+    /// most a spurious poll).
+    tasks: RefCell<Vec<Option<Slot>>>,
+    free: RefCell<Vec<usize>>,
     next_task: Cell<u64>,
     ready: Arc<Mutex<ReadyQueue>>,
     ops: RefCell<std::collections::VecDeque<Op>>,
     pass_scheduled: Cell<bool>,
+    /// The vector the ready queue is swapped with for each pass.
+    spare: Cell<Vec<u64>>,
 }
 
 impl Core {
@@ -118,11 +125,13 @@ impl Core {
             id,
             remote,
             now: Cell::new(now),
-            tasks: RefCell::new(BTreeMap::new()),
+            tasks: RefCell::new(Vec::new()),
+            free: RefCell::new(Vec::new()),
             next_task: Cell::new(1),
             ready: Arc::default(),
             ops: RefCell::default(),
             pass_scheduled: Cell::new(false),
+            spare: Cell::new(Vec::new()),
         });
         REGISTRY.with(|reg| reg.borrow_mut().insert(id, Rc::downgrade(&core)));
         core
@@ -144,23 +153,27 @@ impl Core {
 
     /// Adds a task and wakes it.
     pub(crate) fn spawn(&self, name: String, future: TaskFuture) -> Waker {
-        let task = self.next_task.get();
-        self.next_task.set(task + 1);
+        let seq = self.next_task.get();
+        self.next_task.set(seq + 1);
+        let index = self.free.borrow_mut().pop();
+        let index = index.unwrap_or_else(|| {
+            let mut tasks = self.tasks.borrow_mut();
+            tasks.push(None);
+            tasks.len() - 1
+        });
         let waker = Arc::new(TaskWaker {
-            task,
+            task: index as u64,
             exec: self.id,
             queued: AtomicBool::new(false),
             ready: Arc::clone(&self.ready),
             remote: self.remote.clone(),
         });
-        self.tasks.borrow_mut().insert(
-            task,
-            Slot {
-                name: format!("task {task} ({name})"),
-                future: Some(future),
-                waker: Arc::clone(&waker),
-            },
-        );
+        self.tasks.borrow_mut()[index] = Some(Slot {
+            seq,
+            name: format!("task {seq} ({name})"),
+            future: Some(future),
+            waker: Arc::clone(&waker),
+        });
         let waker = Waker::from(waker);
         waker.wake_by_ref();
         waker
@@ -177,16 +190,16 @@ impl Core {
 
     /// The names of the tasks that have not finished, in spawn order.
     pub(crate) fn pending(&self) -> Vec<String> {
-        self.tasks
-            .borrow()
-            .values()
-            .map(|slot| slot.name.clone())
-            .collect()
+        let tasks = self.tasks.borrow();
+        let mut live: Vec<&Slot> = tasks.iter().flatten().collect();
+        live.sort_by_key(|slot| slot.seq);
+        live.iter().map(|slot| slot.name.clone()).collect()
     }
 
     /// Drops every task (their futures, and so their I/O objects).
     pub(crate) fn drop_tasks(&self) {
         let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        self.free.borrow_mut().clear();
         drop(tasks);
     }
 
@@ -209,11 +222,15 @@ impl Core {
         self.now.set(r.now());
         context::enter(self, || {
             self.run_ops(r);
-            let batch = std::mem::take(&mut self.lock_ready().tasks);
-            for task in batch {
+            // Swapped with a spare vector, so a pass allocates nothing once warmed up.
+            let mut batch = self.spare.take();
+            std::mem::swap(&mut batch, &mut self.lock_ready().tasks);
+            for &task in &batch {
                 self.poll_task(task);
                 self.run_ops(r);
             }
+            batch.clear();
+            self.spare.set(batch);
         });
         if !self.lock_ready().tasks.is_empty() && !self.pass_scheduled.replace(true) {
             let weak = Rc::downgrade(self);
@@ -240,7 +257,9 @@ impl Core {
     }
 
     fn poll_task(&self, task: u64) {
-        let taken = self.tasks.borrow_mut().get_mut(&task).and_then(|slot| {
+        let index = usize::try_from(task).unwrap_or(usize::MAX);
+        let taken = self.tasks.borrow_mut().get_mut(index).and_then(|slot| {
+            let slot = slot.as_mut()?;
             slot.waker.queued.store(false, Ordering::Release);
             let waker = Waker::from(Arc::clone(&slot.waker));
             slot.future.take().map(|future| (future, waker))
@@ -253,9 +272,10 @@ impl Core {
             .poll(&mut Context::from_waker(&waker))
             .is_ready()
         {
-            let slot = self.tasks.borrow_mut().remove(&task);
+            let slot = self.tasks.borrow_mut().get_mut(index).and_then(Option::take);
+            self.free.borrow_mut().push(index);
             drop((future, slot));
-        } else if let Some(slot) = self.tasks.borrow_mut().get_mut(&task) {
+        } else if let Some(Some(slot)) = self.tasks.borrow_mut().get_mut(index) {
             slot.future = Some(future);
         }
     }

@@ -24,6 +24,7 @@
 //! elsewhere it returns a [`ContextError`] (inside an `io::Error` for the I/O types) instead
 //! of waiting forever.
 
+mod bytes;
 mod call;
 mod context;
 mod core;

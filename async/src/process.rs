@@ -13,6 +13,7 @@ use twinreactor::{
     ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Reactor, Signal,
 };
 
+use crate::bytes::drain_into;
 use crate::call::Call;
 use crate::context;
 use crate::core::Core;
@@ -337,10 +338,7 @@ impl AsyncRead for ChildStdout {
             _ => &mut state.stdout,
         };
         if !out.bytes.is_empty() {
-            let n = buf.len().min(out.bytes.len());
-            for (dst, src) in buf.iter_mut().zip(out.bytes.drain(..n)) {
-                *dst = src;
-            }
+            let n = drain_into(&mut out.bytes, buf);
             return Poll::Ready(Ok(n));
         }
         if out.closed || buf.is_empty() {

@@ -12,6 +12,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use twinreactor::tcp::HIGH_WATER;
 
 use super::state::{Conn, Phase, Protocol, Shared, READ_LOW};
+use crate::bytes::drain_into;
 use super::{connect_error, disconnect_error, tcp_error, CONNECT_TIMEOUT};
 use crate::context;
 
@@ -157,10 +158,7 @@ impl AsyncRead for TcpStream {
         let mut c = self.conn.borrow_mut();
         let core = context::check(c.owner)?;
         if !c.inbox.is_empty() {
-            let n = buf.len().min(c.inbox.len());
-            for (dst, src) in buf.iter_mut().zip(c.inbox.drain(..n)) {
-                *dst = src;
-            }
+            let n = drain_into(&mut c.inbox, buf);
             if c.reading_paused && c.inbox.len() <= READ_LOW {
                 c.reading_paused = false;
                 if let Some(id) = c.id {
