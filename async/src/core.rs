@@ -23,7 +23,18 @@ use twinreactor::{Reactor, Remote};
 use crate::context;
 
 /// A reactor operation queued by a polled future.
-pub(crate) type Op = Box<dyn FnOnce(&mut dyn Reactor)>;
+enum Op {
+    /// Any operation.
+    Call(Box<dyn FnOnce(&mut dyn Reactor)>),
+    /// A frequent one (a stream's flush), queued without allocating.
+    Flush(Rc<dyn Flush>),
+}
+
+/// An object that hands buffered bytes to the reactor when its queued flush runs.
+pub(crate) trait Flush {
+    /// Hands what is buffered to the reactor.
+    fn flush(&self, r: &mut dyn Reactor);
+}
 
 /// A spawned task's future, wrapped so that it yields `()`.
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
@@ -182,7 +193,16 @@ impl Core {
     /// Queues a reactor operation. It runs after the current poll, or (outside a poll) from
     /// a remote call on the reactor.
     pub(crate) fn defer(&self, op: impl FnOnce(&mut dyn Reactor) + 'static) {
-        self.ops.borrow_mut().push_back(Box::new(op));
+        self.push_op(Op::Call(Box::new(op)));
+    }
+
+    /// Queues `object`'s flush, like [`Core::defer`].
+    pub(crate) fn defer_flush(&self, object: Rc<dyn Flush>) {
+        self.push_op(Op::Flush(object));
+    }
+
+    fn push_op(&self, op: Op) {
+        self.ops.borrow_mut().push_back(op);
         if !context::is_current(self.id) {
             kick(&mut self.lock_ready(), &self.remote, self.id);
         }
@@ -207,10 +227,7 @@ impl Core {
     /// crate's protocols and timers, whose callbacks have the reactor.
     pub(crate) fn deliver(weak: &Weak<Core>, r: &mut dyn Reactor, f: impl FnOnce()) {
         match weak.upgrade() {
-            Some(core) => {
-                context::enter(&core, f);
-                core.run_ready(r);
-            }
+            Some(core) => core.run_ready_after(r, f),
             None => f(),
         }
     }
@@ -219,8 +236,14 @@ impl Core {
     /// Tasks woken meanwhile are polled in a later pass (a zero-delay timer), so a task that
     /// keeps waking itself cannot starve I/O.
     pub(crate) fn run_ready(self: &Rc<Self>, r: &mut dyn Reactor) {
+        self.run_ready_after(r, || {});
+    }
+
+    /// Runs `first` (which may wake tasks) as this executor, then [`Core::run_ready`].
+    fn run_ready_after(self: &Rc<Self>, r: &mut dyn Reactor, first: impl FnOnce()) {
         self.now.set(r.now());
         context::enter(self, || {
+            first();
             self.run_ops(r);
             // Swapped with a spare vector, so a pass allocates nothing once warmed up.
             let mut batch = self.spare.take();
@@ -250,7 +273,8 @@ impl Core {
         loop {
             let op = self.ops.borrow_mut().pop_front();
             match op {
-                Some(op) => op(r),
+                Some(Op::Call(op)) => op(r),
+                Some(Op::Flush(object)) => object.flush(r),
                 None => return,
             }
         }

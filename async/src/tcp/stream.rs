@@ -15,6 +15,7 @@ use super::state::{Conn, Phase, Protocol, Shared, READ_LOW};
 use crate::bytes::drain_into;
 use super::{connect_error, disconnect_error, tcp_error, CONNECT_TIMEOUT};
 use crate::context;
+use crate::core::Flush;
 
 /// A TCP connection. Reads and writes go through the reactor; dropping the stream closes the
 /// connection (everything written is still sent, then FIN).
@@ -149,6 +150,23 @@ impl std::fmt::Debug for TcpStream {
     }
 }
 
+/// A connection hands its written bytes to the reactor when its queued flush runs.
+impl Flush for std::cell::RefCell<Conn> {
+    fn flush(&self, r: &mut dyn twinreactor::Reactor) {
+        let mut c = self.borrow_mut();
+        let Some(id) = c.id else {
+            return;
+        };
+        if let Err(e) = r.write(id, &c.outbox) {
+            c.error = Some(tcp_error(e).kind());
+        }
+        c.outbox.clear();
+        if let Some(w) = c.writer.take() {
+            w.wake();
+        }
+    }
+}
+
 impl AsyncRead for TcpStream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -197,28 +215,20 @@ impl AsyncWrite for TcpStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let Some(id) = c.id else {
+        if c.id.is_none() {
             return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
-        };
+        }
         if c.producing_paused || c.outbox.len() >= HIGH_WATER {
             c.writer = Some(cx.waker().clone());
             return Poll::Pending;
         }
         if c.outbox.is_empty() {
-            let conn = Rc::clone(&self.conn);
-            core.defer(move |r| {
-                let mut c = conn.borrow_mut();
-                let bytes = std::mem::take(&mut c.outbox);
-                if let Err(e) = r.write(id, &bytes) {
-                    c.error = Some(tcp_error(e).kind());
-                }
-                if let Some(w) = c.writer.take() {
-                    w.wake();
-                }
-            });
+            core.defer_flush(Rc::clone(&self.conn) as Rc<dyn Flush>);
         }
-        c.outbox.extend_from_slice(buf);
-        Poll::Ready(Ok(buf.len()))
+        // At most 64 KiB wait for the reactor: a larger write is taken in part.
+        let n = buf.len().min(HIGH_WATER - c.outbox.len());
+        c.outbox.extend_from_slice(&buf[..n]);
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
