@@ -296,7 +296,11 @@ impl Core {
             .poll(&mut Context::from_waker(&waker))
             .is_ready()
         {
-            let slot = self.tasks.borrow_mut().get_mut(index).and_then(Option::take);
+            let slot = self
+                .tasks
+                .borrow_mut()
+                .get_mut(index)
+                .and_then(Option::take);
             self.free.borrow_mut().push(index);
             drop((future, slot));
         } else if let Some(Some(slot)) = self.tasks.borrow_mut().get_mut(index) {

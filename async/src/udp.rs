@@ -222,6 +222,12 @@ impl UdpSocket {
         self.call(|r, s| r.multicast_ttl(s)).await
     }
 
+    /// The interface (by its address) that outgoing group datagrams leave by.
+    pub async fn set_multicast_interface_v4(&self, interface: Ipv4Addr) -> io::Result<()> {
+        self.call(move |r, s| r.set_multicast_interface(s, interface))
+            .await
+    }
+
     /// Permission to send to broadcast addresses.
     pub async fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.call(move |r, s| r.set_broadcast(s, on)).await

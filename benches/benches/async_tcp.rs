@@ -227,7 +227,10 @@ fn main() {
         let sim_cb = rate(sim_rts, best(|| callbacks(&mut sim(), conns, sim_rts)));
         let sim_async = rate(sim_rts, best(|| asynchronous(&mut sim(), conns, sim_rts)));
         let real_cb = rate(real_rts, best(|| callbacks(&mut real(), conns, real_rts)));
-        let real_async = rate(real_rts, best(|| asynchronous(&mut real(), conns, real_rts)));
+        let real_async = rate(
+            real_rts,
+            best(|| asynchronous(&mut real(), conns, real_rts)),
+        );
         let tokio = rate(real_rts, best(|| tokio_current_thread(conns, real_rts)));
         black_box((sim_cb, sim_async, real_cb, real_async, tokio));
         println!("{conns} conn(s), {sim_rts} round trips each simulated, {real_rts} real:");

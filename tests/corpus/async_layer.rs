@@ -6,7 +6,7 @@
 //! between reactors and seeds, so cases check whole byte strings, never read boundaries.
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use twinreactor::{ExitStatus, ProcessSpec};
 use twinreactor_async::{
     block_on, now, sleep, sleep_until, spawn, spawn_named, timeout, yield_now, Child, ContextError,
@@ -45,6 +45,7 @@ async_corpus! {
     async_tcp_abort_resets_the_peer,
     async_time_sleep_timeout_and_yield_follow_the_reactor_clock,
     async_udp_exchange_connect_and_refusal,
+    async_udp_multicast_on_loopback,
     async_process_echo_through_stdin_and_stdout,
     async_cancel_by_dropping_the_handle_closes_the_task_stream,
     async_foreign_executor_is_an_error,
@@ -260,6 +261,58 @@ pub fn async_udp_exchange_connect_and_refusal(b: &mut dyn Backend) {
         d.send(b"still here").await?;
         let (n, _) = b.recv_from(&mut buf).await?;
         assert_eq!(&buf[..n], b"still here");
+        std::io::Result::Ok(())
+    })
+    .expect("the future finished")
+    .expect("no I/O error");
+}
+
+pub fn async_udp_multicast_on_loopback(b: &mut dyn Backend) {
+    let group = Ipv4Addr::new(239, 255, 43, 13);
+    let lo = Ipv4Addr::LOCALHOST;
+    let mut r = b.reactor();
+    block_on(&mut *r, async move {
+        let reuse = twinreactor::UdpOptions {
+            reuse_address: true,
+            ..Default::default()
+        };
+        let member = UdpSocket::bind_with(SocketAddr::new(group.into(), 0), reuse).await?;
+        let port = member.local_addr()?.port();
+        member.join_multicast_v4(group, lo).await?;
+        let again = member.join_multicast_v4(group, lo).await;
+        assert_eq!(
+            again.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::AddrInUse)
+        );
+        let not_a_group = member.join_multicast_v4(lo, lo).await;
+        assert_eq!(
+            not_a_group.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::InvalidInput)
+        );
+        let sender = UdpSocket::bind(loopback()).await?;
+        assert!(
+            sender.multicast_loop_v4().await?,
+            "loopback is on by default"
+        );
+        assert_eq!(sender.multicast_ttl_v4().await?, 1);
+        sender.set_multicast_ttl_v4(0).await?;
+        assert_eq!(sender.multicast_ttl_v4().await?, 0);
+        sender.set_multicast_interface_v4(lo).await?;
+        sender
+            .send_to(b"to the group", SocketAddr::new(group.into(), port))
+            .await?;
+        let mut buf = [0; 64];
+        let (n, from) = member.recv_from(&mut buf).await?;
+        assert_eq!(
+            (&buf[..n], from),
+            (&b"to the group"[..], sender.local_addr()?)
+        );
+        member.leave_multicast_v4(group, lo).await?;
+        let left = member.leave_multicast_v4(group, lo).await;
+        assert_eq!(
+            left.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::AddrNotAvailable)
+        );
         std::io::Result::Ok(())
     })
     .expect("the future finished")

@@ -12,8 +12,8 @@ use futures_io::{AsyncRead, AsyncWrite};
 use twinreactor::tcp::HIGH_WATER;
 
 use super::state::{Conn, Phase, Protocol, Shared, READ_LOW};
-use crate::bytes::drain_into;
 use super::{connect_error, disconnect_error, tcp_error, CONNECT_TIMEOUT};
+use crate::bytes::drain_into;
 use crate::context;
 use crate::core::Flush;
 
