@@ -22,10 +22,13 @@ use twinreactor::{Reactor, Remote};
 
 use crate::context;
 
+/// Any reactor operation, boxed.
+type CallOp = Box<dyn FnOnce(&mut dyn Reactor)>;
+
 /// A reactor operation queued by a polled future.
 enum Op {
     /// Any operation.
-    Call(Box<dyn FnOnce(&mut dyn Reactor)>),
+    Call(CallOp),
     /// A frequent one (a stream's flush), queued without allocating.
     Flush(Rc<dyn Flush>),
 }

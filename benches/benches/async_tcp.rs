@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use futures_util::{AsyncReadExt, AsyncWriteExt};
-use twinreactor::{ConnId, Disconnect, Reactor, StreamFactory, StreamProtocol, Tcp};
+use twinreactor::{ConnId, Disconnect, Reactor, StreamFactory, StreamProtocol};
 use twinreactor_async::{block_on, spawn, TcpListener, TcpStream};
 use twinreactor_real::RealReactor;
 use twinreactor_sim::{Sim, SimConfig, TcpConfig};
