@@ -37,6 +37,7 @@ mod time;
 #[cfg(feature = "tokio")]
 mod tokio_io;
 pub mod udp;
+mod waiters;
 
 pub use error::{ContextError, JoinError, RunError, TimeoutError};
 pub use executor::{block_on, spawn, spawn_named, Executor};

@@ -17,6 +17,7 @@ use crate::bytes::drain_into;
 use crate::call::Call;
 use crate::context;
 use crate::core::Core;
+use crate::waiters::Waiters;
 
 /// The `io::Error` for an error of a `Processes` operation.
 fn process_error(e: ProcessError) -> io::Error {
@@ -56,16 +57,14 @@ struct State {
     stdin_closed: bool,
     status: Option<ExitStatus>,
     ended: bool,
-    waiter: Option<Waker>,
+    waiters: Waiters,
 }
 
 impl State {
     fn wake_all(&mut self) {
         self.stdout.wake();
         self.stderr.wake();
-        if let Some(w) = self.waiter.take() {
-            w.wake();
-        }
+        self.waiters.wake();
     }
 }
 
@@ -253,7 +252,7 @@ impl Future for Wait<'_> {
         match state.status {
             Some(status) => Poll::Ready(Ok(status)),
             None => {
-                state.waiter = Some(cx.waker().clone());
+                state.waiters.register(cx.waker());
                 Poll::Pending
             }
         }

@@ -7,13 +7,14 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use twinreactor::{DatagramProtocol, Reactor, SocketId, UdpError, UdpOptions};
 
 use crate::call::Call;
 use crate::context;
 use crate::core::Core;
+use crate::waiters::Waiters;
 
 /// Datagrams kept unread at most; more are dropped (UDP promises no delivery).
 pub const RECV_QUEUE: usize = 1024;
@@ -43,7 +44,7 @@ struct Inbox {
     /// A datagram sent to the connected peer was refused.
     refused: bool,
     stopped: bool,
-    reader: Option<Waker>,
+    readers: Waiters,
 }
 
 struct Protocol {
@@ -56,9 +57,7 @@ impl Protocol {
         Core::deliver(&self.core, r, || {
             let mut inbox = self.inbox.borrow_mut();
             f(&mut inbox);
-            if let Some(w) = inbox.reader.take() {
-                w.wake();
-            }
+            inbox.readers.wake();
         });
     }
 }
@@ -279,7 +278,7 @@ impl Future for RecvFrom<'_> {
         if inbox.stopped {
             return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
         }
-        inbox.reader = Some(cx.waker().clone());
+        inbox.readers.register(cx.waker());
         Poll::Pending
     }
 }

@@ -7,7 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use twinreactor::{ListenerId, Reactor, StreamFactory, StreamProtocol};
 
@@ -17,20 +17,19 @@ use super::tcp_error;
 use crate::call::Call;
 use crate::context;
 use crate::core::Core;
+use crate::waiters::Waiters;
 
 /// Connections accepted and established, waiting for `accept()`.
 pub(crate) struct Backlog {
     ready: RefCell<VecDeque<Shared>>,
-    waiter: RefCell<Option<Waker>>,
+    waiters: RefCell<Waiters>,
 }
 
 impl Backlog {
     /// Queues an established connection and wakes the acceptor.
     pub(crate) fn push(&self, conn: Shared) {
         self.ready.borrow_mut().push_back(conn);
-        if let Some(w) = self.waiter.borrow_mut().take() {
-            w.wake();
-        }
+        self.waiters.borrow_mut().wake();
     }
 }
 
@@ -84,7 +83,7 @@ impl TcpListener {
         let core = context::current()?;
         let backlog = Rc::new(Backlog {
             ready: RefCell::new(VecDeque::new()),
-            waiter: RefCell::new(None),
+            waiters: RefCell::default(),
         });
         let factory = Factory {
             core: Rc::downgrade(&core),
@@ -167,7 +166,7 @@ impl Future for Accept<'_> {
                 }
             }
             None => {
-                *backlog.waiter.borrow_mut() = Some(cx.waker().clone());
+                backlog.waiters.borrow_mut().register(cx.waker());
                 Poll::Pending
             }
         }
