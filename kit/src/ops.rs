@@ -11,9 +11,7 @@ macro_rules! impl_reactor_via_kit {
             f: $crate::contract::TimerFn,
         ) -> $crate::contract::TimerId {
             let now = $crate::contract::Reactor::now(self);
-            $crate::Driver::core(self)
-                .timers
-                .schedule(now, delay, f)
+            $crate::Driver::core(self).timers.schedule(now, delay, f)
         }
 
         fn cancel(

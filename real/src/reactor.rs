@@ -5,8 +5,8 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-use twinreactor_kit::{self as kit, Core, Driver};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
+use twinreactor_kit::{self as kit, Core, Driver};
 
 use crate::clock::{poll_timeout, Clock};
 use crate::poller::Poller;

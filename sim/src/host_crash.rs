@@ -28,8 +28,8 @@
 
 use std::collections::BTreeSet;
 
-use twinreactor_kit::Driver;
 use twinreactor::TraceEvent;
+use twinreactor_kit::Driver;
 
 use crate::{tcp, HostId, Sim, SimError};
 

@@ -3,8 +3,8 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
+use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
 use crate::host::Host;
 use crate::host_crash::Down;

@@ -16,12 +16,12 @@ use std::process::Child;
 
 use mio::unix::pipe::{Receiver, Sender};
 use mio::Token;
-use twinreactor_kit::Driver;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{
     ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Processes, Signal,
     TraceEvent,
 };
+use twinreactor_kit::Driver;
 
 pub(crate) use pipes::ready;
 

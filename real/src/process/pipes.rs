@@ -3,9 +3,9 @@
 use std::io::{self, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 
-use twinreactor_kit::Driver;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
+use twinreactor_kit::Driver;
 
 use super::{slot, ExitWatch, SourceKey};
 use crate::sources::Ready;

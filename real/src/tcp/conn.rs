@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 
 use mio::net::{TcpListener, TcpStream};
 use mio::Token;
-use twinreactor_kit::StreamState;
 use twinreactor::{StreamFactory, StreamProtocol, TimerId};
+use twinreactor_kit::StreamState;
 
 /// Where a connection is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use mio::net::TcpStream;
-use twinreactor_kit::{cancelled_connect, Driver, End};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ConnectError, Reactor, StreamProtocol, TcpError, TraceEvent};
+use twinreactor_kit::{cancelled_connect, Driver, End};
 
 use super::conn::{Conn, Phase};
 use super::listen::register;

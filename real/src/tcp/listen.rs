@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 use mio::net::{TcpListener, TcpStream};
 use mio::Interest;
 use socket2::{Domain, Protocol, Socket, Type};
-use twinreactor_kit::Driver;
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ListenerId, StreamFactory, TcpError, TraceEvent};
+use twinreactor_kit::Driver;
 
 use super::conn::{Conn, Listener, Phase};
 use super::{SourceKey, ACCEPTS_PER_PASS, BACKLOG};

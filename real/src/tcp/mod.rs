@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor_kit::{AbortAction, CloseAction, End};
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
+use twinreactor_kit::{AbortAction, CloseAction, End};
 
 use conn::{Conn, Listener, Phase};
 

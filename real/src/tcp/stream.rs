@@ -5,9 +5,9 @@ use std::io::{ErrorKind, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::time::Duration;
 
-use twinreactor_kit::{deliver_end, producer_notice, Driver, End, PeerFinAction};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent};
+use twinreactor_kit::{deliver_end, producer_notice, Driver, End, PeerFinAction};
 
 use super::conn::Phase;
 use super::READS_PER_PASS;

@@ -3,9 +3,9 @@
 
 use std::net::SocketAddr;
 
-use twinreactor_kit::Driver;
 use twinreactor::trace::UdpTrace;
 use twinreactor::{DatagramProtocol, Reactor, SocketId, TraceEvent};
+use twinreactor_kit::Driver;
 
 use crate::RealReactor;
 

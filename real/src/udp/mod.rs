@@ -21,8 +21,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use mio::Interest;
 use socket2::SockAddr;
-use twinreactor_kit::DatagramState;
 use twinreactor::{DatagramProtocol, SocketId, Udp, UdpError, UdpOptions};
+use twinreactor_kit::DatagramState;
 
 use crate::sources::{Ready, Source};
 use crate::RealReactor;

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 
 use mio::Token;
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
-use twinreactor_kit::DatagramState;
 use twinreactor::{DatagramProtocol, SocketId, UdpError, UdpOptions};
+use twinreactor_kit::DatagramState;
 
 /// A socket of the reactor. It stays in the table after `close_udp` (with `io` gone, so
 /// its port is free at once) until its `stopped` has been delivered.

@@ -16,12 +16,12 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor_kit::Driver;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{
     Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,
     Processes, Signal, TraceEvent,
 };
+use twinreactor_kit::Driver;
 
 pub use program::{Program, ProgramCx};
 

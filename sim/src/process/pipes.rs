@@ -8,10 +8,10 @@
 
 use std::time::Duration;
 
-use twinreactor_kit::Driver;
 use twinreactor::process::ProgramEvent;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
+use twinreactor_kit::Driver;
 
 use super::{slot, Program, ProgramCx, SimProcess, Task};
 use crate::io::Source;

@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor_kit::{ByteQueue, StreamState};
 use twinreactor::{StreamFactory, StreamProtocol, TimerId};
+use twinreactor_kit::{ByteQueue, StreamState};
 
 use super::Segment;
 

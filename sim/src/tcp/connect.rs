@@ -9,9 +9,9 @@ use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use twinreactor_kit::{cancelled_connect, Driver, End};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ListenerId, Reactor, StreamProtocol, TcpError, TraceEvent};
+use twinreactor_kit::{cancelled_connect, Driver, End};
 
 use super::conn::{Conn, Peer, Phase};
 use super::hold::NO_OWNER;

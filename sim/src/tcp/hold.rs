@@ -26,8 +26,8 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use twinreactor_kit::End;
 use twinreactor::Disconnect;
+use twinreactor_kit::End;
 
 use super::conn::{Peer, Phase};
 use super::{HostTcp, Segment, TAG_CONN};

@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use twinreactor_kit::Driver;
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ListenerId, StreamFactory, TcpError, TraceEvent};
+use twinreactor_kit::Driver;
 
 use super::conn::Listener;
 use super::HostTcp;

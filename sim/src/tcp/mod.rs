@@ -25,8 +25,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use twinreactor_kit::{AbortAction, CloseAction, End, WriteSide};
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
+use twinreactor_kit::{AbortAction, CloseAction, End, WriteSide};
 
 use conn::{Conn, Listener, Phase};
 use hold::Held;

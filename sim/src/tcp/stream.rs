@@ -7,11 +7,11 @@
 //! `buffered()` counts and what the high-water mark applies to. Window updates take no
 //! virtual time; a blocked sender resumes sending one latency after the window opens.
 
-use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, PeerFinAction};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{
     ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent,
 };
+use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, PeerFinAction};
 
 use super::conn::{Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};

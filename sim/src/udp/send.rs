@@ -4,9 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
 
-use twinreactor_kit::{check_size, DatagramState};
 use twinreactor::udp::{check_destination, is_broadcast};
 use twinreactor::{SocketId, UdpError};
+use twinreactor_kit::{check_size, DatagramState};
 
 use super::deliver;
 use super::socket::SimSocket;

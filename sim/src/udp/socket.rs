@@ -2,8 +2,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use twinreactor_kit::DatagramState;
 use twinreactor::{DatagramProtocol, UdpOptions};
+use twinreactor_kit::DatagramState;
 
 /// A bound socket. It stays in its host's table after `close_udp` (no longer `open`) until
 /// its `stopped` has been delivered.
