@@ -73,7 +73,9 @@ impl Executor {
     {
         let slot = Rc::new(RefCell::new(None));
         let out = Rc::clone(&slot);
-        let main = spawn_on(&self.core, "block_on", async move {
+        // Held until this call returns: if `run()` fails, dropping it cancels the task, so
+        // it can never run (and stop the reactor) later.
+        let _main = spawn_on(&self.core, "block_on", async move {
             let output = future.await;
             *out.borrow_mut() = Some(output);
             if let Ok(core) = context::current() {
@@ -83,7 +85,6 @@ impl Executor {
                 });
             }
         });
-        main.detach();
         let result = r.run();
         let output = slot.borrow_mut().take();
         match (result, output) {

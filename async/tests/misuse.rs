@@ -88,3 +88,28 @@ fn a_panic_in_a_task_leaves_run_with_the_seed_named() {
     );
     assert!(message.contains(&seed.to_string()), "{message}");
 }
+
+#[test]
+fn block_on_inside_a_running_reactor_is_already_running_and_runs_nothing_later() {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
+    use twinreactor::{Reactor, ReactorExt};
+
+    let mut sim = Sim::new(4);
+    let seen = Rc::new(RefCell::new(None));
+    let ran = Rc::new(Cell::new(false));
+    let (result, flag) = (Rc::clone(&seen), Rc::clone(&ran));
+    sim.after(Duration::ZERO, move |r: &mut dyn Reactor| {
+        *result.borrow_mut() = Some(block_on(r, async move { flag.set(true) }));
+        r.after(Duration::from_secs(1), |r| r.stop().expect("running"));
+    });
+    sim.run().expect("stopped by the timer");
+    match seen.borrow_mut().take() {
+        Some(Err(RunError::Reactor {
+            cause: LifecycleError::AlreadyRunning,
+            ..
+        })) => {}
+        other => panic!("expected AlreadyRunning, got {other:?}"),
+    }
+    assert!(!ran.get(), "the future never ran");
+}
