@@ -46,7 +46,7 @@ async_corpus! {
     async_time_sleep_timeout_and_yield_follow_the_reactor_clock,
     async_udp_exchange_connect_and_refusal,
     async_udp_multicast_on_loopback,
-    async_process_echo_through_stdin_and_stdout,
+    async_process_stdin_stdout_stderr_wait_and_kill,
     async_cancel_by_dropping_the_handle_closes_the_task_stream,
     async_foreign_executor_is_an_error,
 }
@@ -319,7 +319,7 @@ pub fn async_udp_multicast_on_loopback(b: &mut dyn Backend) {
     .expect("no I/O error");
 }
 
-pub fn async_process_echo_through_stdin_and_stdout(b: &mut dyn Backend) {
+pub fn async_process_stdin_stdout_stderr_wait_and_kill(b: &mut dyn Backend) {
     let mut r = b.reactor();
     let (out, status) = block_on(&mut *r, async {
         let mut child = Child::spawn(ProcessSpec::new(HELPER).arg("echo")).await?;
@@ -337,6 +337,48 @@ pub fn async_process_echo_through_stdin_and_stdout(b: &mut dyn Backend) {
     .expect("no I/O error");
     assert_eq!(out, b"hello, child");
     assert_eq!(status, ExitStatus::Code(0));
+
+    let mut r = b.reactor();
+    let (out, err, killed) = block_on(&mut *r, async {
+        let mut child = Child::spawn(
+            ProcessSpec::new(HELPER)
+                .arg("both")
+                .arg("to out")
+                .arg("to err"),
+        )
+        .await?;
+        let mut stderr = child.stderr.take().expect("stderr is there once");
+        let err = spawn(async move {
+            let mut err = Vec::new();
+            stderr.read_to_end(&mut err).await.map(|_| err)
+        })?;
+        let mut out = Vec::new();
+        child
+            .stdout
+            .take()
+            .expect("stdout is there once")
+            .read_to_end(&mut out)
+            .await?;
+        assert_eq!(child.wait().await?, ExitStatus::Code(0));
+        let err = err.await.expect("not cancelled")?;
+        let sleeper = Child::spawn(ProcessSpec::new(HELPER).arg("sleep")).await?;
+        sleeper.kill().await?;
+        let killed = sleeper.wait().await?;
+        let again = sleeper.kill().await.map_err(|e| e.kind());
+        assert_eq!(
+            again,
+            Err(std::io::ErrorKind::InvalidInput),
+            "it has exited"
+        );
+        std::io::Result::Ok((out, err, killed))
+    })
+    .expect("the future finished")
+    .expect("no I/O error");
+    assert_eq!(
+        (out.as_slice(), err.as_slice()),
+        (&b"to out"[..], &b"to err"[..])
+    );
+    assert_eq!(killed, ExitStatus::Signal(twinreactor::Signal::KILL));
 
     let mut r = b.reactor();
     let missing = block_on(&mut *r, async {
