@@ -4,6 +4,7 @@
 //! To replay a simulator failure with another seed: `TWINREACTOR_SEED=<seed> cargo test
 //! --test corpus sim::<case>`.
 
+mod async_layer;
 mod events;
 mod failure;
 mod harness;
