@@ -24,6 +24,8 @@
 //! elsewhere it returns a [`ContextError`] (inside an `io::Error` for the I/O types) instead
 //! of waiting forever.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod bytes;
 mod call;
 mod context;
@@ -46,3 +48,8 @@ pub use task::JoinHandle;
 pub use tcp::{TcpListener, TcpStream};
 pub use time::{now, sleep, sleep_until, timeout, yield_now, Sleep, Timeout, YieldNow};
 pub use udp::UdpSocket;
+
+/// The code samples in this crate's README.md, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
