@@ -196,6 +196,7 @@ fn sim_tcp_handshake_data_and_fin_take_virtual_time() {
         TcpConfig {
             latency,
             read_split: 0.0,
+            late_connect: 0.0,
             ..TcpConfig::default()
         },
     );
@@ -413,4 +414,68 @@ fn sim_tcp_snapshot_connect_exchange_half_close_close() {
     sim.run().unwrap();
     assert_eq!(got.borrow().as_slice(), b"welcomegoodbye");
     twinreactor_sim::assert_trace_snapshot!("tcp_connect_exchange_half_close_close", sim.trace());
+}
+
+/// A server that aborts a connection inside `connected`: the client sees `connected` then
+/// `Reset`, or (noticing its connect late, as a loopback OS reports it)
+/// `connect_failed(Io(ConnectionReset))`. Both outcomes appear across seeds.
+#[test]
+fn sim_tcp_abort_at_accept_shows_both_outcomes_across_seeds() {
+    use std::collections::BTreeSet;
+    use twinreactor::{ConnId, ConnectError, Disconnect, StreamFactory, StreamProtocol};
+
+    struct Abort;
+    impl StreamProtocol for Abort {
+        fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+            r.abort(conn).unwrap();
+        }
+        fn data(&mut self, _: &mut dyn Reactor, _: ConnId, _: &[u8]) {}
+        fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+    }
+    struct AbortAll;
+    impl StreamFactory for AbortAll {
+        fn accept(
+            &mut self,
+            _: &mut dyn Reactor,
+            _: SocketAddr,
+        ) -> Option<Box<dyn StreamProtocol>> {
+            Some(Box::new(Abort))
+        }
+    }
+    struct Client(Rc<RefCell<Vec<String>>>);
+    impl StreamProtocol for Client {
+        fn connected(&mut self, _: &mut dyn Reactor, _: ConnId) {
+            self.0.borrow_mut().push("connected".into());
+        }
+        fn data(&mut self, _: &mut dyn Reactor, _: ConnId, _: &[u8]) {}
+        fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, why: Disconnect) {
+            self.0.borrow_mut().push(format!("disconnected {why:?}"));
+            r.stop().unwrap();
+        }
+        fn connect_failed(&mut self, r: &mut dyn Reactor, _: ConnId, e: ConnectError) {
+            self.0.borrow_mut().push(format!("connect-failed {e:?}"));
+            r.stop().unwrap();
+        }
+    }
+
+    let mut outcomes = BTreeSet::new();
+    for seed in 0..40 {
+        let mut sim = Sim::new(seed);
+        let l = sim
+            .listen_tcp("127.0.0.1:7".parse().unwrap(), Box::new(AbortAll))
+            .unwrap();
+        let addr = sim.listener_addr(l).unwrap();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        sim.connect_tcp(addr, Box::new(Client(seen.clone())), Duration::from_secs(1))
+            .unwrap();
+        sim.run().unwrap();
+        outcomes.insert(seen.borrow().join(", "));
+    }
+    assert_eq!(
+        outcomes.into_iter().collect::<Vec<_>>(),
+        [
+            "connect-failed Io(ConnectionReset)",
+            "connected, disconnected Reset",
+        ]
+    );
 }

@@ -12,12 +12,12 @@
 //! derived order (`Tcp` before `Udp` before `Process`, then by their fields); and step 4
 //! draws exactly once per delivery it runs, one draw even when only one is due.
 
-use crate::Site;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::time::Duration;
 
 use crate::Sim;
+use crate::Site;
 
 /// The lane of a delivery: deliveries of one lane run in the order they were scheduled.
 /// The derived order is the order in which step 4 counts through lanes, so it is part of

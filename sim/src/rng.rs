@@ -21,16 +21,32 @@ pub enum Stream {
     /// The fault mix of [`SimConfig::swarm`](crate::SimConfig::swarm), drawn once before
     /// the simulation starts (not one of the simulation's own streams).
     Swarm = 5,
+    /// Races the contract leaves open between two hosts' views of one event (when a
+    /// client notices its connect), kept apart so that drawing them moves no other stream.
+    Races = 6,
 }
 
 impl Stream {
     /// Every stream, in the order of their numbers.
-    pub const ALL: [Stream; 4] = [
+    pub const ALL: [Stream; 5] = [
         Stream::Scheduling,
         Stream::Network,
         Stream::Faults,
         Stream::Programs,
+        Stream::Races,
     ];
+
+    /// This stream's place in [`Stream::ALL`] (the swarm mix is drawn apart, before the
+    /// simulation: it shares the last place, never used by both).
+    pub fn slot(self) -> usize {
+        match self {
+            Stream::Scheduling => 0,
+            Stream::Network => 1,
+            Stream::Faults => 2,
+            Stream::Programs => 3,
+            Stream::Races | Stream::Swarm => 4,
+        }
+    }
 }
 
 /// One stream of random numbers.

@@ -82,6 +82,7 @@ tcp_corpus! {
         tcp_reconnect_from_inside_disconnected,
         tcp_connect_from_inside_accept_gets_its_own_connection,
         tcp_multicast_and_broadcast_addresses_are_refused_alike,
+        tcp_abort_inside_connected_is_a_reset_or_a_failed_connect,
     ]
     with: [
         tcp_connect_times_out(crate::tcp::support::sim_blackhole, crate::tcp::support::real_blackhole),
@@ -1147,6 +1148,49 @@ pub fn tcp_multicast_and_broadcast_addresses_are_refused_alike(b: &mut dyn Backe
     r.after(MS, stop);
     r.run().expect("run");
     log.assert(&[]);
+}
+
+/// A server that aborts inside `connected`: the contract allows the client either
+/// `connected` then `Reset`, or `connect_failed(Io(ConnectionReset))` (a loopback OS
+/// reports the second; the simulator draws both, see `sim_tcp_abort_at_accept_...`).
+pub fn tcp_abort_inside_connected_is_a_reset_or_a_failed_connect(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let log = Log::new();
+    let l = log.clone();
+    let listener = r
+        .listen_tcp(
+            LOOPBACK,
+            factory(move |_, _| {
+                Some(
+                    Probe::new("server", &l)
+                        .connected(|r, c| r.abort(c).unwrap())
+                        .boxed(),
+                )
+            }),
+        )
+        .unwrap();
+    let addr = r.listener_addr(listener).unwrap();
+    let client = Probe::new("client", &log)
+        .ended(|r, _, _| stop(r))
+        .failed(|r, _, _| stop(r));
+    r.connect_tcp(addr, client.boxed(), NO_TIMEOUT).unwrap();
+    r.run().expect("run");
+    let client: Vec<String> = log
+        .entries()
+        .into_iter()
+        .filter(|e| e.starts_with("client "))
+        .collect();
+    let reset = ["client connected", "client disconnected Reset"];
+    let failed = ["client connect-failed Io(ConnectionReset)"];
+    assert!(
+        client == reset || client == failed,
+        "the client saw {client:?}"
+    );
+    assert_side(
+        &log,
+        "server",
+        &["server connected", "server disconnected Aborted"],
+    );
 }
 
 /// Many simultaneous connections, each sending its own message to an echo server and

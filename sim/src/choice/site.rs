@@ -33,11 +33,13 @@ pub enum Site {
     PipeChunk,
     /// Where an exact environment's variables go, in a spawned stub's environment.
     EnvOrder,
+    /// Whether a client notices its established connect late (after a round trip).
+    ConnectNotice,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 13] = [
+    pub const ALL: [Site; 14] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -51,6 +53,7 @@ impl Site {
         Site::ProcessCrashTime,
         Site::PipeChunk,
         Site::EnvOrder,
+        Site::ConnectNotice,
     ];
 
     /// The random stream this site draws from.
@@ -66,6 +69,7 @@ impl Site {
             | Site::ProcessCrash
             | Site::ProcessCrashTime => Stream::Faults,
             Site::PipeChunk | Site::EnvOrder => Stream::Programs,
+            Site::ConnectNotice => Stream::Races,
         }
     }
 
@@ -85,7 +89,8 @@ impl Site {
             | Site::UdpLoss
             | Site::UdpDuplication
             | Site::ProcessCrash
-            | Site::PipeChunk => u64::MAX,
+            | Site::PipeChunk
+            | Site::ConnectNotice => u64::MAX,
         }
     }
 
@@ -120,6 +125,7 @@ impl Site {
             Site::ProcessCrashTime => "process-crash-time",
             Site::PipeChunk => "pipe-chunk",
             Site::EnvOrder => "env-order",
+            Site::ConnectNotice => "connect-notice",
         }
     }
 

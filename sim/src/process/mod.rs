@@ -10,7 +10,6 @@
 mod pipes;
 mod program;
 
-use crate::Site;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fmt;
@@ -27,6 +26,7 @@ use twinreactor_kit::{Driver, Subsystem};
 pub use program::{Program, ProgramCx};
 
 use crate::host::{Host, HostSubsystem};
+use crate::Site;
 use crate::{HostId, Sim, SimError};
 
 /// Makes a fresh stub for each spawn of a program.

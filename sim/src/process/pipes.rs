@@ -6,7 +6,6 @@
 //! stdin-close notifications to the parent) and program (start, stdin, wake-ups and signals
 //! to the stubs, and crashes).
 
-use crate::Site;
 use std::time::Duration;
 
 use twinreactor::process::ProgramEvent;
@@ -17,6 +16,7 @@ use twinreactor_kit::Driver;
 use super::{slot, Program, ProgramCx, SimProcess, Task};
 use crate::deliveries::Lane;
 use crate::Sim;
+use crate::Site;
 
 /// The delivery lanes of one process.
 #[derive(Clone, Copy)]

@@ -96,6 +96,9 @@ pub(super) struct Conn {
     pub(super) rst_sent: bool,
     /// A drain delivery is scheduled.
     pub(super) drain_scheduled: bool,
+    /// A client whose connect is established but not yet noticed (`connected` not yet
+    /// delivered): what arrives meanwhile waits, and a reset fails the connect.
+    pub(super) notice_pending: bool,
 }
 
 impl Conn {
@@ -118,6 +121,7 @@ impl Conn {
             peer_rst: false,
             rst_sent: false,
             drain_scheduled: false,
+            notice_pending: false,
         }
     }
 }
@@ -281,7 +285,9 @@ impl Conn {
     /// peer, if one is due: FIN, or RST for a connection its listener had not accepted.
     pub(super) fn shut_down(&mut self) -> Option<(Peer, Segment)> {
         let connecting = self.phase == Phase::Connecting;
-        self.state.shutdown_end(connecting);
+        // A connect not noticed yet ends as a connect (its protocol saw nothing).
+        self.state.shutdown_end(connecting || self.notice_pending);
+        self.notice_pending = false;
         let fin = !connecting && self.state.write != WriteSide::FinSent && !self.rst_sent;
         let accepting = matches!(self.phase, Phase::Accepting { .. });
         self.phase = Phase::Ending;

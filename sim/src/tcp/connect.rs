@@ -5,7 +5,6 @@
 //! third latency later, when the client's ACK arrives, so data the client writes from
 //! `connected` always arrives after it (deliveries of one source keep their order).
 
-use crate::Site;
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -20,6 +19,7 @@ use super::{Segment, TAG_CONN, TAG_SYN};
 use crate::deliveries::Lane;
 use crate::routing::host_ip;
 use crate::Sim;
+use crate::Site;
 
 /// The loopback address of `ip`'s family (what connecting to an unspecified address reaches).
 fn loopback_of(ip: IpAddr) -> IpAddr {
@@ -187,6 +187,41 @@ impl Sim {
                 sim.tcp_ack_arrives(server.conn);
             });
         });
+        let p = self.config().tcp.late_connect;
+        if p > 0.0 && self.draw_chance(Site::ConnectNotice, p) {
+            // Noticed one round trip later (and a nanosecond, so that a reset sent at once
+            // by the accepting side gets here first): see `TcpConfig::late_connect`.
+            if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
+                c.notice_pending = true;
+            }
+            let lag = self.config().tcp.latency * 2 + Duration::from_nanos(1);
+            let at = self.now_virtual().saturating_add(lag);
+            self.schedule_io(host, at, Lane::Tcp(TAG_CONN, id), move |sim| {
+                sim.tcp_notice_connected(id);
+            });
+            return;
+        }
+        self.tcp_notice_connected_now(id);
+    }
+
+    /// A late notice of connection `id`'s connect (see `TcpConfig::late_connect`): it is
+    /// connected now, unless a reset ended it meanwhile; what arrived meanwhile follows.
+    fn tcp_notice_connected(&mut self, id: u64) {
+        let host = self.current_index();
+        let pending = self
+            .host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&id)
+            .is_some_and(|c| std::mem::take(&mut c.notice_pending));
+        if pending {
+            self.tcp_notice_connected_now(id);
+            self.tcp_drain(id);
+        }
+    }
+
+    /// Connection `id` of the current host is connected: the trace line and `connected`.
+    fn tcp_notice_connected_now(&mut self, id: u64) {
         let conn = ConnId::from_raw(id);
         self.record(TraceEvent::Tcp(TcpTrace::Connected { conn }));
         self.tcp_callback(id, |p, r| p.connected(r, conn));

@@ -7,8 +7,6 @@
 //! `buffered()` counts and what the high-water mark applies to. Window updates take no
 //! virtual time; a blocked sender resumes sending one latency after the window opens.
 
-use crate::choice::unit;
-use crate::Site;
 use twinreactor::trace::TcpTrace;
 use twinreactor::{
     ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent,
@@ -17,8 +15,10 @@ use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, Peer
 
 use super::conn::{Arrival, DrainStep, Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};
+use crate::choice::unit;
 use crate::deliveries::Lane;
 use crate::Sim;
+use crate::Site;
 
 /// The byte stream's methods, in the order a byte goes through them:
 ///
@@ -222,6 +222,16 @@ impl Sim {
             let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) else {
                 return;
             };
+            if c.notice_pending {
+                // Not connected yet in the protocol's eyes: data waits for the notice; a
+                // reset makes the connect fail, as a loopback OS reports it.
+                if c.peer_rst {
+                    c.notice_pending = false;
+                    let reset = ConnectError::Io(std::io::ErrorKind::ConnectionReset);
+                    self.tcp_end(id, End::ConnectFailed(reset));
+                }
+                return;
+            }
             let action = match c.drain_step() {
                 DrainStep::Stop => return,
                 DrainStep::Reset => {

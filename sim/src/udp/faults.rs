@@ -1,9 +1,9 @@
 //! The network's behaviour for one datagram: its delay, and the faults drawn from the seed.
 
-use crate::Site;
 use std::time::Duration;
 
 use crate::Sim;
+use crate::Site;
 
 /// UDP settings of a simulation: latency, and fault knobs that are all off by default, so
 /// that delivery is reliable and in order unless a test turns them on.
