@@ -15,7 +15,7 @@ use std::time::Duration;
 
 pub use filter::{TraceFilter, TraceFilterError};
 pub use process::ProcessTrace;
-pub use tcp::TcpTrace;
+pub use tcp::{SegmentKind, TcpTrace};
 pub use udp::{LossCause, UdpTrace};
 
 use crate::{CompletionId, Phase, TimerId, TriggerId};

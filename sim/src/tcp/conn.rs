@@ -64,6 +64,38 @@ pub(super) enum DrainStep {
 /// endpoint alone, returning what the `Sim` must then do (send a segment, wake a peer,
 /// schedule a callback). A change to the peer's state goes through the peer's own methods:
 /// [`Conn::reserve_window`] and [`Conn::block_sender`] when sending to it.
+/// The message ids (the trace's `m<n>`) of a segment on the wire: one, or several when data
+/// sent at one instant travels as one segment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(super) struct Msgs {
+    first: u64,
+    /// Joined later; empty (and unallocated) for most segments.
+    more: Vec<u64>,
+}
+
+impl Msgs {
+    /// One message.
+    pub(super) fn one(msg: u64) -> Self {
+        Self {
+            first: msg,
+            more: Vec::new(),
+        }
+    }
+
+    /// Adds the ids of a segment that joined this one.
+    fn join(&mut self, other: Msgs) {
+        self.more.push(other.first);
+        self.more.extend(other.more);
+    }
+
+    /// Every id, in order.
+    pub(super) fn ids(&self) -> Vec<u64> {
+        std::iter::once(self.first)
+            .chain(self.more.iter().copied())
+            .collect()
+    }
+}
+
 pub(super) struct Conn {
     /// Taken out while one of its callbacks runs.
     pub(super) protocol: Option<Box<dyn StreamProtocol>>,
@@ -80,7 +112,7 @@ pub(super) struct Conn {
     pub(super) state: StreamState,
     /// Segments on their way here, with their arrival times (each has a delivery
     /// scheduled that takes it from the front).
-    pub(super) incoming: VecDeque<(Duration, Segment)>,
+    pub(super) incoming: VecDeque<(Duration, Segment, Msgs)>,
     /// Arrived and not yet delivered.
     pub(super) inbuf: ByteQueue,
     /// Bytes sent toward this endpoint and not yet delivered to its protocol: the part of
@@ -178,16 +210,17 @@ impl Conn {
     /// is not split in two again): false if it joined the segment before it, which already
     /// has its delivery scheduled.
     #[inline]
-    pub(super) fn enqueue(&mut self, at: Duration, segment: Segment) -> bool {
-        if let (Segment::Data(bytes), Some((last, Segment::Data(queued)))) =
+    pub(super) fn enqueue(&mut self, at: Duration, segment: Segment, msgs: Msgs) -> bool {
+        if let (Segment::Data(bytes), Some((last, Segment::Data(queued), joined))) =
             (&segment, self.incoming.back_mut())
         {
             if *last == at {
                 queued.extend_from_slice(bytes);
+                joined.join(msgs);
                 return false;
             }
         }
-        self.incoming.push_back((at, segment));
+        self.incoming.push_back((at, segment, msgs));
         true
     }
 
@@ -419,27 +452,35 @@ mod tests {
         let (_, mut b) = pair();
         let at = Duration::from_micros(50);
         assert!(
-            b.enqueue(at, Segment::Data(b"ab".to_vec())),
+            b.enqueue(at, Segment::Data(b"ab".to_vec()), Msgs::one(0)),
             "a new segment"
         );
         assert!(
-            !b.enqueue(at, Segment::Data(b"cd".to_vec())),
+            !b.enqueue(at, Segment::Data(b"cd".to_vec()), Msgs::one(1)),
             "joined the one before"
         );
-        assert!(b.enqueue(at, Segment::Fin), "a FIN never joins");
         assert!(
-            b.enqueue(at, Segment::Data(b"ef".to_vec())),
+            b.enqueue(at, Segment::Fin, Msgs::one(2)),
+            "a FIN never joins"
+        );
+        assert!(
+            b.enqueue(at, Segment::Data(b"ef".to_vec()), Msgs::one(3)),
             "nor does data after it"
         );
         let later = at + Duration::from_micros(1);
         assert!(
-            b.enqueue(later, Segment::Data(b"gh".to_vec())),
+            b.enqueue(later, Segment::Data(b"gh".to_vec()), Msgs::one(4)),
             "another instant"
+        );
+        assert_eq!(
+            b.incoming[0].2.ids(),
+            [0, 1],
+            "the joined segment keeps both ids"
         );
         let kinds: Vec<String> = b
             .incoming
             .iter()
-            .map(|(_, s)| match s {
+            .map(|(_, s, _)| match s {
                 Segment::Data(d) => String::from_utf8_lossy(d).into_owned(),
                 Segment::Fin => "FIN".into(),
                 Segment::Rst => "RST".into(),

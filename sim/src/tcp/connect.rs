@@ -9,11 +9,11 @@ use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use twinreactor::trace::TcpTrace;
+use twinreactor::trace::{LossCause, SegmentKind, TcpTrace};
 use twinreactor::{ConnId, ListenerId, Reactor, StreamProtocol, TcpError, TraceEvent};
 use twinreactor_kit::{cancelled_connect, Driver, End};
 
-use super::conn::{Conn, Peer, Phase};
+use super::conn::{Conn, Msgs, Peer, Phase};
 use super::hold::NO_OWNER;
 use super::{Segment, TAG_CONN, TAG_SYN};
 use crate::deliveries::Lane;
@@ -77,11 +77,17 @@ impl Sim {
             c.timeout = Some(timer);
         }
         let p = self.config().tcp.syn_drop;
+        let server = self.route(host, to_ip);
+        let msg = self.tcp_sent(Some(id), SegmentKind::Syn, server.unwrap_or(host));
         if self.tcp_chance(Site::TcpSynDrop, p) {
+            self.tcp_lost(msg, LossCause::Fault);
             return Ok(cid);
         }
         // An address no host has swallows the SYN: the connect times out.
-        if let Some(server) = self.route(host, to_ip) {
+        if server.is_none() {
+            self.tcp_lost(msg, LossCause::NoHost);
+        }
+        if let Some(server) = server {
             let client = Peer { host, conn: id };
             self.tcp_transmit(host, server, id, move |sim| {
                 // A SYN held by a partition is not sent once its connect has ended.
@@ -97,6 +103,7 @@ impl Sim {
                 let at = sim.now_virtual().saturating_add(sim.config().tcp.latency);
                 let key = (host as u64) << 40 | id;
                 sim.schedule_io(server, at, Lane::Tcp(TAG_SYN, key), move |sim| {
+                    sim.tcp_arrived(&Msgs::one(msg));
                     sim.tcp_syn_arrives(local, to, client);
                 });
             });
@@ -131,8 +138,10 @@ impl Sim {
         let listener = match listener {
             Some(l) if !self.tcp_chance(Site::TcpRefuse, p) => l,
             _ => {
+                let msg = self.tcp_sent(None, SegmentKind::Rst, client.host);
                 self.tcp_transmit(host, client.host, NO_OWNER, move |sim| {
                     sim.tcp_segment_to(client, move |sim| {
+                        sim.tcp_arrived(&Msgs::one(msg));
                         sim.tcp_arrive(client.conn, None, Segment::Rst);
                     });
                 });
@@ -146,8 +155,10 @@ impl Sim {
         conn.peer = Some(client);
         tcp.conns.insert(id, conn);
         let server = Peer { host, conn: id };
+        let msg = self.tcp_sent(Some(id), SegmentKind::SynAck, client.host);
         self.tcp_transmit(host, client.host, id, move |sim| {
             sim.tcp_segment_to(client, move |sim| {
+                sim.tcp_arrived(&Msgs::one(msg));
                 sim.tcp_syn_ack(client.conn, server);
             });
         });
@@ -172,8 +183,10 @@ impl Sim {
             })
         });
         let Some(timer) = connecting else {
+            let msg = self.tcp_sent(Some(id), SegmentKind::Rst, server.host);
             self.tcp_transmit(host, server.host, id, move |sim| {
                 sim.tcp_segment_to(server, move |sim| {
+                    sim.tcp_arrived(&Msgs::one(msg));
                     sim.tcp_arrive(server.conn, None, Segment::Rst);
                 });
             });
@@ -182,8 +195,10 @@ impl Sim {
         if let Some(t) = timer {
             let _ = self.cancel(t);
         }
+        let msg = self.tcp_sent(Some(id), SegmentKind::Ack, server.host);
         self.tcp_transmit(host, server.host, id, move |sim| {
             sim.tcp_segment_to(server, move |sim| {
+                sim.tcp_arrived(&Msgs::one(msg));
                 sim.tcp_ack_arrives(server.conn);
             });
         });

@@ -80,7 +80,7 @@ pub(crate) fn host_crashed(sim: &mut Sim, host: usize, old: &mut HostTcp) {
             continue;
         };
         let to = Peer { host, conn: id };
-        for (_, segment) in std::mem::take(&mut c.incoming) {
+        for (_, segment, msgs) in std::mem::take(&mut c.incoming) {
             if matches!(segment, Segment::Rst) {
                 // Never retransmitted.
                 continue;
@@ -89,7 +89,7 @@ pub(crate) fn host_crashed(sim: &mut Sim, host: usize, old: &mut HostTcp) {
                 peer.host,
                 host,
                 peer.conn,
-                Box::new(move |sim| sim.tcp_deliver(peer, to, segment)),
+                Box::new(move |sim| sim.tcp_deliver(peer, to, segment, msgs)),
             );
         }
         if c.sender_blocked {

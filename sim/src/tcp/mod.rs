@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use twinreactor::trace::SegmentKind;
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
 use twinreactor_kit::{AbortAction, CloseAction, End, Subsystem};
 
@@ -108,6 +109,17 @@ pub(super) enum Segment {
     Fin,
     /// The sender reset the connection (or refused the SYN).
     Rst,
+}
+
+impl Segment {
+    /// What it carries, as the trace shows it.
+    fn kind(&self) -> SegmentKind {
+        match self {
+            Segment::Data(bytes) => SegmentKind::Data(bytes.len()),
+            Segment::Fin => SegmentKind::Fin,
+            Segment::Rst => SegmentKind::Rst,
+        }
+    }
 }
 
 /// One host's TCP state.

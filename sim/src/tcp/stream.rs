@@ -7,13 +7,13 @@
 //! `buffered()` counts and what the high-water mark applies to. Window updates take no
 //! virtual time; a blocked sender resumes sending one latency after the window opens.
 
-use twinreactor::trace::TcpTrace;
+use twinreactor::trace::{LossCause, SegmentKind, TcpTrace};
 use twinreactor::{
     ConnId, ConnectError, Disconnect, Reactor, StreamProtocol, TcpError, TraceEvent,
 };
 use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, PeerFinAction};
 
-use super::conn::{Arrival, DrainStep, Peer, Phase};
+use super::conn::{Arrival, DrainStep, Msgs, Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};
 use crate::choice::unit;
 use crate::deliveries::Lane;
@@ -157,24 +157,54 @@ impl Sim {
             host: self.current_index(),
             conn: from,
         };
+        let msg = self.tcp_sent(Some(from), segment.kind(), to.host);
         self.tcp_transmit(sender.host, to.host, from, move |sim| {
-            sim.tcp_deliver(sender, to, segment);
+            sim.tcp_deliver(sender, to, segment, Msgs::one(msg));
         });
+    }
+
+    /// A fresh message id for a segment leaving connection `from` (if any) of the current
+    /// host for `to_host`, and its `sent` trace line.
+    pub(super) fn tcp_sent(
+        &mut self,
+        from: Option<u64>,
+        segment: SegmentKind,
+        to_host: usize,
+    ) -> u64 {
+        let msg = self.next_message();
+        self.record(TraceEvent::Tcp(TcpTrace::Sent {
+            conn: from.map(ConnId::from_raw),
+            segment,
+            msg,
+            to_host: to_host as u32,
+        }));
+        msg
+    }
+
+    /// The `lost` trace line of segment `msg`.
+    pub(super) fn tcp_lost(&mut self, msg: u64, cause: LossCause) {
+        self.record(TraceEvent::Tcp(TcpTrace::Lost { msg, cause }));
+    }
+
+    /// The `arrived` trace line of segments `msgs`, on the current host.
+    pub(super) fn tcp_arrived(&mut self, msgs: &Msgs) {
+        self.record(TraceEvent::Tcp(TcpTrace::Arrived { msgs: msgs.ids() }));
     }
 
     /// Schedules `segment` from `sender` to arrive at `to` one latency from now (see
     /// [`Sim::tcp_emit`]).
-    pub(super) fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment) {
+    pub(super) fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment, msgs: Msgs) {
         let at = self.now_virtual().saturating_add(self.config().tcp.latency);
         let lane = Lane::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
             // Nobody there: the segment travels alone (data will be answered with RST).
             self.schedule_io(to.host, at, lane, move |sim| {
+                sim.tcp_arrived(&msgs);
                 sim.tcp_arrive(to.conn, Some(sender), segment);
             });
             return;
         };
-        if !c.enqueue(at, segment) {
+        if !c.enqueue(at, segment, msgs) {
             return;
         }
         self.schedule_io(to.host, at, lane, move |sim| {
@@ -185,7 +215,8 @@ impl Sim {
                 .conns
                 .get_mut(&to.conn)
                 .and_then(|c| c.incoming.pop_front());
-            if let Some((_, segment)) = next {
+            if let Some((_, segment, msgs)) = next {
+                sim.tcp_arrived(&msgs);
                 sim.tcp_arrive(to.conn, Some(sender), segment);
             }
         });
@@ -391,7 +422,7 @@ impl Sim {
         let data_coming = c
             .incoming
             .iter()
-            .any(|(_, segment)| matches!(segment, Segment::Data(_)));
+            .any(|(_, segment, _)| matches!(segment, Segment::Data(_)));
         if data_coming && !c.rst_sent {
             // Data still on its way to an endpoint that is gone: the peer is reset.
             if let Some(peer) = c.peer {
