@@ -14,6 +14,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
+use twinreactor::trace::Diagram;
 use twinreactor::{DatagramProtocol, Reactor, SocketId, UdpOptions};
 use twinreactor_sim::{parse_seed, HostId, Sim};
 
@@ -118,8 +119,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     sim.trace()
         .render()
         .lines()
-        .filter(|l| l.contains("partition") || l.contains("datagram"))
+        .filter(|l| l.contains("partition") || l.contains("datagram") || l.contains("lost"))
         .take(16)
         .for_each(|l| println!("{l}"));
+    // A sequence diagram of the whole run: pings and pongs as arrows, the pings lost to
+    // the partition as crossed arrows inside its band.
+    let lines = sim.trace().lines();
+    let diagram = Diagram::new(&lines).title(format!("partition_heal, seed {}", sim.seed()));
+    let dir = std::env::temp_dir().join("twinreactor-examples");
+    std::fs::create_dir_all(&dir)?;
+    let svg = dir.join("partition_heal.svg");
+    std::fs::write(&svg, diagram.svg())?;
+    std::fs::write(dir.join("partition_heal.mmd"), diagram.mermaid())?;
+    println!(
+        "== the sequence diagram ==\n{} (and .mmd, Mermaid)",
+        svg.display()
+    );
     Ok(())
 }

@@ -98,6 +98,10 @@ fn a_callback_panic_prints_the_seed_replay_commands_and_trace_with_the_failure()
         assert!(file
             .ends_with("twinreactor/traces/report_output/failing.a_callback_panics.seed-42.trace"));
         let trace = std::fs::read_to_string(&file).expect("the trace file is written");
+        let svg = path_after(&r, "  diagram: ");
+        assert_eq!(svg, file.with_extension("svg"));
+        let svg = std::fs::read_to_string(&svg).expect("the diagram is written");
+        assert!(svg.starts_with("<svg") && svg.contains("panicked"), "{svg}");
         assert!(trace.starts_with("0.000000000 h0 run-began\n"), "{trace}");
         assert!(trace.ends_with("0.250000000 h0 panicked\n"), "{trace}");
     }

@@ -4,6 +4,7 @@
 //! `0.250000000 h0 timer-fired t3`. The form is stable: snapshots hold it, and two runs of
 //! the simulator with one seed must produce the same lines.
 
+mod diagram;
 mod filter;
 mod process;
 mod tcp;
@@ -13,6 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use diagram::Diagram;
 pub use filter::{TraceFilter, TraceFilterError};
 pub use process::ProcessTrace;
 pub use tcp::{SegmentKind, TcpTrace};

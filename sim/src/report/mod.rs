@@ -204,6 +204,32 @@ fn trace_lines(lines: &mut Vec<String>, sim: Option<&SimSnapshot>, path: &Path) 
         Some(_) => "  trace:   not recorded (SimConfig::record_trace is false)".into(),
         None => "  trace:   no simulation was seen on the thread that failed".into(),
     });
+    if let Some(sim) = sim.filter(|s| s.traced) {
+        let svg = path.with_extension("svg");
+        lines.push(match write_diagram(&svg, &sim.trace) {
+            Ok(()) => format!(
+                "  diagram: {} (the last {} lines)",
+                svg.display(),
+                sim.trace.len().min(DIAGRAM_LINES)
+            ),
+            Err(e) => format!("  diagram: not written to {}: {e}", svg.display()),
+        });
+    }
+}
+
+/// How many of a failing run's last trace lines its diagram shows.
+const DIAGRAM_LINES: usize = 400;
+
+/// Writes the sequence diagram of the end of `trace` to `path`, as SVG.
+fn write_diagram(path: &Path, trace: &TraceHandle) -> std::io::Result<()> {
+    let lines = trace.lines();
+    let svg = twinreactor::trace::Diagram::new(&lines)
+        .last(DIAGRAM_LINES)
+        .title("the failing run")
+        .svg();
+    let partial = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&partial, svg)?;
+    std::fs::rename(&partial, path)
 }
 
 /// The `tape:` line: the tape written to `path`.
