@@ -40,6 +40,8 @@ mod swarm;
 mod sweep;
 mod tcp;
 mod trace_log;
+#[cfg(feature = "tracing")]
+mod tracing_bridge;
 mod udp;
 
 pub use choice::{Choice, Site, Tape, TapeError};
@@ -53,6 +55,8 @@ pub use snapshot::TraceText;
 pub use sweep::{Outcome, Summary, Sweep, SweepError, SweepFailed, SEEDS_ENV, SHARD_ENV};
 pub use tcp::TcpConfig;
 pub use trace_log::TraceHandle;
+#[cfg(feature = "tracing")]
+pub use tracing_bridge::{tracing_layer, SimLayer};
 
 /// insta, for the expansion of [`assert_trace_snapshot!`].
 #[cfg(feature = "insta")]

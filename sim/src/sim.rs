@@ -426,6 +426,8 @@ impl Driver for Sim {
 
     fn record(&mut self, event: TraceEvent) {
         if self.config.record_trace {
+            #[cfg(feature = "tracing")]
+            crate::tracing_bridge::recorded(self.clock, self.current as u32, &event);
             self.trace.push(self.clock, self.current as u32, event);
         }
     }
@@ -433,6 +435,11 @@ impl Driver for Sim {
     /// If user code panics inside `f`, poisons every running host and panics again with
     /// the seed and the command that replays the run.
     fn guarded<T>(&mut self, f: impl FnOnce(&mut Sim) -> T) -> T {
+        #[cfg(feature = "tracing")]
+        let _active = self
+            .config
+            .record_trace
+            .then(|| crate::tracing_bridge::activate(&self.trace));
         match catch_unwind(AssertUnwindSafe(|| f(self))) {
             Ok(out) => out,
             Err(payload) => {
