@@ -21,16 +21,32 @@ pub enum Stream {
     /// The fault mix of [`SimConfig::swarm`](crate::SimConfig::swarm), drawn once before
     /// the simulation starts (not one of the simulation's own streams).
     Swarm = 5,
+    /// User code's own draws (`Reactor::random_u64`).
+    User = 6,
 }
 
 impl Stream {
-    /// Every stream, in the order of their numbers.
-    pub const ALL: [Stream; 4] = [
+    /// Every stream of the simulation, in the order of their numbers.
+    pub const ALL: [Stream; 5] = [
         Stream::Scheduling,
         Stream::Network,
         Stream::Faults,
         Stream::Programs,
+        Stream::User,
     ];
+
+    /// This stream's place in [`Stream::ALL`].
+    pub(crate) fn slot(self) -> usize {
+        match self {
+            Stream::Scheduling => 0,
+            Stream::Network => 1,
+            Stream::Faults => 2,
+            Stream::Programs => 3,
+            Stream::User => 4,
+            // Not a stream of the simulation: drawn before it starts, never through a site.
+            Stream::Swarm => unreachable!("the swarm stream has no site"),
+        }
+    }
 }
 
 /// One stream of random numbers.

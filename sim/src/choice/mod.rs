@@ -19,7 +19,7 @@ use crate::rng::{SimRng, Stream};
 
 /// Where a simulation's choices come from, and where they are recorded.
 pub(crate) struct Choices {
-    rngs: [SimRng; 4],
+    rngs: [SimRng; 5],
     record: Option<Rc<RefCell<Vec<Choice>>>>,
     replay: Option<Replay>,
 }
@@ -87,7 +87,7 @@ impl Choices {
     pub(crate) fn draw(&mut self, site: Site, p: f64) -> u64 {
         let value = match &mut self.replay {
             Some(replay) => replay.next(site),
-            None => self.rngs[site.stream() as usize - 1].next_u64(),
+            None => self.rngs[site.stream().slot()].next_u64(),
         };
         if let Some(record) = &self.record {
             record.borrow_mut().push(Choice { site, value, p });

@@ -33,11 +33,13 @@ pub enum Site {
     PipeChunk,
     /// Where an exact environment's variables go, in a spawned stub's environment.
     EnvOrder,
+    /// A number user code drew (`Reactor::random_u64`).
+    User,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 13] = [
+    pub const ALL: [Site; 14] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -51,6 +53,7 @@ impl Site {
         Site::ProcessCrashTime,
         Site::PipeChunk,
         Site::EnvOrder,
+        Site::User,
     ];
 
     /// The random stream this site draws from.
@@ -66,18 +69,20 @@ impl Site {
             | Site::ProcessCrash
             | Site::ProcessCrashTime => Stream::Faults,
             Site::PipeChunk | Site::EnvOrder => Stream::Programs,
+            Site::User => Stream::User,
         }
     }
 
     /// The raw value that means "nothing happens" here: the first in order, no fault, no
-    /// extra delay, no split, the largest piece.
+    /// extra delay, no split, the largest piece; zero for user code's draws.
     pub fn canonical(self) -> u64 {
         match self {
             Site::HostOrder
             | Site::ReadyOrder
             | Site::UdpJitter
             | Site::ProcessCrashTime
-            | Site::EnvOrder => 0,
+            | Site::EnvOrder
+            | Site::User => 0,
             Site::TcpReadSplit
             | Site::TcpSynDrop
             | Site::TcpRefuse
@@ -120,6 +125,7 @@ impl Site {
             Site::ProcessCrashTime => "process-crash-time",
             Site::PipeChunk => "pipe-chunk",
             Site::EnvOrder => "env-order",
+            Site::User => "user",
         }
     }
 
