@@ -32,12 +32,10 @@ pub trait Reactor: Tcp + Udp + Processes {
     fn call_later(&mut self, delay: Duration, f: TimerFn) -> TimerId;
 
     /// Schedules `f` to run once at the absolute `deadline` (a time since the epoch). A
-    /// deadline already past fires at the next timer pass, never within this call; equal
-    /// deadlines fire in the order they were scheduled, as with [`Reactor::call_later`].
-    fn call_at(&mut self, deadline: Duration, f: TimerFn) -> TimerId {
-        let delay = deadline.saturating_sub(self.now());
-        self.call_later(delay, f)
-    }
+    /// deadline already past is taken as `now()`: it fires at the next timer pass, never
+    /// within this call. Equal deadlines fire in the order they were scheduled, as with
+    /// [`Reactor::call_later`].
+    fn call_at(&mut self, deadline: Duration, f: TimerFn) -> TimerId;
 
     /// Cancels a pending timer; its callback is dropped without being called.
     fn cancel(&mut self, timer: TimerId) -> Result<(), TimerError>;

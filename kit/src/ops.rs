@@ -15,6 +15,17 @@ macro_rules! impl_reactor_via_kit {
             $crate::Driver::core(self).timers.schedule(now, delay, f)
         }
 
+        fn call_at(
+            &mut self,
+            deadline: ::std::time::Duration,
+            f: $crate::contract::TimerFn,
+        ) -> $crate::contract::TimerId {
+            let now = $crate::contract::Reactor::now(self);
+            $crate::Driver::core(self)
+                .timers
+                .schedule_at(deadline.max(now), f)
+        }
+
         fn cancel(
             &mut self,
             timer: $crate::contract::TimerId,
