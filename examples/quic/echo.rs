@@ -318,15 +318,11 @@ impl Node {
                     c.echo.pending = (0..size as u64).map(payload_byte).collect();
                 }
             }
-            Event::Stream(StreamEvent::Opened { dir: Dir::Bi }) => {
-                if c.echo.stream.is_none() {
-                    c.echo.stream = c.conn.streams().accept(Dir::Bi);
-                }
+            Event::Stream(StreamEvent::Opened { dir: Dir::Bi }) if c.echo.stream.is_none() => {
+                c.echo.stream = c.conn.streams().accept(Dir::Bi);
             }
-            Event::ConnectionLost { reason } => {
-                if self.size.is_some() && self.outcome.is_none() {
-                    self.finish(r, Err(format!("connection lost: {reason}")));
-                }
+            Event::ConnectionLost { reason } if self.size.is_some() => {
+                self.finish(r, Err(format!("connection lost: {reason}")));
             }
             _ => {}
         }
