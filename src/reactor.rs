@@ -288,3 +288,22 @@ fn instant_at(base: Instant, since: Duration) -> Instant {
     }
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::instant_at;
+
+    #[test]
+    fn an_instant_past_the_range_saturates() {
+        let base = Instant::now();
+        assert_eq!(
+            instant_at(base, Duration::from_secs(3)),
+            base + Duration::from_secs(3)
+        );
+        let far = instant_at(base, Duration::MAX);
+        assert!(far > base);
+        assert_eq!(far.checked_add(Duration::from_secs(1)), None);
+    }
+}
