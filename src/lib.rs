@@ -29,6 +29,7 @@
 mod error;
 mod events;
 mod ids;
+mod objects;
 pub mod prelude;
 pub mod process;
 mod reactor;
@@ -41,6 +42,7 @@ pub mod udp;
 pub use error::{LifecycleError, RemoteError, TimerError, TriggerError};
 pub use events::{Phase, SHUTDOWN, STARTUP};
 pub use ids::{CompletionId, TimerId, TriggerId};
+pub use objects::{ObjectError, ObjectId, Owned};
 pub use process::{
     Environment, ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec,
     Processes, Signal, SpecProblem,

@@ -1,10 +1,11 @@
 //! The [`Reactor`] trait: the contract protocol code is written against.
 
-use std::time::Duration;
+use std::any::Any;
+use std::time::{Duration, Instant};
 
 use crate::{
-    CompletionId, LifecycleError, Phase, Processes, Remote, Tcp, TimerError, TimerId, TimerState,
-    TriggerError, TriggerId, Udp,
+    CompletionId, LifecycleError, ObjectError, ObjectId, Owned, Phase, Processes, Remote, Tcp,
+    TimerError, TimerId, TimerState, TriggerError, TriggerId, Udp,
 };
 
 /// A timer callback.
@@ -29,6 +30,12 @@ pub trait Reactor: Tcp + Udp + Processes {
     /// `Duration::MAX` stays pending without overflow. Equal deadlines fire in the order they
     /// were scheduled, and a timer scheduled while timers run never fires in the same pass.
     fn call_later(&mut self, delay: Duration, f: TimerFn) -> TimerId;
+
+    /// Schedules `f` to run once at the absolute `deadline` (a time since the epoch). A
+    /// deadline already past is taken as `now()`: it fires at the next timer pass, never
+    /// within this call. Equal deadlines fire in the order they were scheduled, as with
+    /// [`Reactor::call_later`].
+    fn call_at(&mut self, deadline: Duration, f: TimerFn) -> TimerId;
 
     /// Cancels a pending timer; its callback is dropped without being called.
     fn cancel(&mut self, timer: TimerId) -> Result<(), TimerError>;
@@ -90,6 +97,32 @@ pub trait Reactor: Tcp + Udp + Processes {
     /// newlines or control characters stays one trace line. The simulator always records
     /// it; the real reactor records it when its trace is on.
     fn note(&mut self, text: &str);
+
+    /// A random number for user code (keys, connection ids, protocol jitter). On the
+    /// simulator it comes from a stream of its own, derived from the seed and recorded on
+    /// tapes, so drawing it changes no other choice; on the real reactor it comes from the
+    /// operating system's randomness.
+    fn random_u64(&mut self) -> u64;
+
+    /// The [`Instant`] of this reactor's epoch (where [`Reactor::now`] is zero), fixed for
+    /// the reactor's life. The real reactor maps its monotonic clock: the epoch plus `now()`
+    /// is the OS clock. On the simulator the base is arbitrary, so only differences between
+    /// such instants are deterministic; see [`ReactorExt::instant`].
+    fn epoch_instant(&self) -> Instant;
+
+    /// Hands `object` to the reactor, which keeps it until [`Reactor::remove_object`] or
+    /// until the reactor is dropped. [`ReactorExt::own`] is the typed form.
+    fn insert_object(&mut self, object: Box<dyn Any>) -> ObjectId;
+
+    /// Lends a kept object out; its id stays reserved until [`Reactor::return_object`].
+    /// [`ReactorExt::with_owned`] lends and returns it around a closure.
+    fn take_object(&mut self, id: ObjectId) -> Result<Box<dyn Any>, ObjectError>;
+
+    /// Returns an object lent by [`Reactor::take_object`] to its place.
+    fn return_object(&mut self, id: ObjectId, object: Box<dyn Any>) -> Result<(), ObjectError>;
+
+    /// Removes a kept object (not one lent out) and gives it back; its id is then unknown.
+    fn remove_object(&mut self, id: ObjectId) -> Result<Box<dyn Any>, ObjectError>;
 }
 
 /// Conveniences over [`Reactor`] that take closures instead of boxes.
@@ -109,6 +142,105 @@ pub trait ReactorExt: Reactor {
     /// [`Reactor::call_later`] with a closure.
     fn after(&mut self, delay: Duration, f: impl FnOnce(&mut dyn Reactor) + 'static) -> TimerId {
         self.call_later(delay, Box::new(f))
+    }
+
+    /// [`Reactor::call_at`] with a closure.
+    fn at(&mut self, deadline: Duration, f: impl FnOnce(&mut dyn Reactor) + 'static) -> TimerId {
+        self.call_at(deadline, Box::new(f))
+    }
+
+    /// The reactor's clock as an [`Instant`]: [`Reactor::epoch_instant`] plus
+    /// [`Reactor::now`], for libraries that take `Instant` (as sans-I/O protocol stacks do).
+    /// On the simulator only differences between these instants are deterministic: the
+    /// epoch is fixed per reactor but arbitrary. Past the range of `Instant` it saturates.
+    fn instant(&self) -> Instant {
+        instant_at(self.epoch_instant(), self.now())
+    }
+
+    /// The time since the epoch of `instant`, an instant of this reactor's clock (zero for
+    /// one before the epoch): the inverse of [`ReactorExt::instant`].
+    fn since_epoch(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.epoch_instant())
+    }
+
+    /// [`Reactor::call_at`] at an [`Instant`] of this reactor's clock: a deadline already
+    /// past fires at the next timer pass, never within this call.
+    fn at_instant(
+        &mut self,
+        deadline: Instant,
+        f: impl FnOnce(&mut dyn Reactor) + 'static,
+    ) -> TimerId {
+        let deadline = self.since_epoch(deadline);
+        self.call_at(deadline, Box::new(f))
+    }
+
+    /// Fills `buf` from [`Reactor::random_u64`].
+    fn fill_random(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let bytes = self.random_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+
+    /// Hands `object` to the reactor and returns its typed handle: callbacks reach it with
+    /// [`ReactorExt::with_owned`], with no `Rc<RefCell<..>>` around it.
+    fn own<T: 'static>(&mut self, object: T) -> Owned<T> {
+        Owned::new(self.insert_object(Box::new(object)))
+    }
+
+    /// Runs `f` on the kept object and the reactor, then puts the object back. Fails with
+    /// [`ObjectError::Busy`] inside another `with_owned` on the same object, with
+    /// [`ObjectError::Unknown`] once it is removed, and with [`ObjectError::WrongType`] for
+    /// a handle another reactor issued.
+    fn with_owned<T: 'static, R>(
+        &mut self,
+        owned: Owned<T>,
+        f: impl FnOnce(&mut T, &mut Self) -> R,
+    ) -> Result<R, ObjectError> {
+        let id = owned.id();
+        let mut object = self.take_object(id)?;
+        let Some(value) = object.downcast_mut::<T>() else {
+            self.return_object(id, object)?;
+            return Err(ObjectError::WrongType(id));
+        };
+        let out = f(value, self);
+        self.return_object(id, object)?;
+        Ok(out)
+    }
+
+    /// Removes a kept object and gives it back.
+    fn disown<T: 'static>(&mut self, owned: Owned<T>) -> Result<T, ObjectError> {
+        let id = owned.id();
+        let object = self.take_object(id)?;
+        let fits = object.is::<T>();
+        self.return_object(id, object)?;
+        if !fits {
+            return Err(ObjectError::WrongType(id));
+        }
+        let object = self.remove_object(id)?;
+        object
+            .downcast::<T>()
+            .map(|object| *object)
+            .map_err(|_| ObjectError::WrongType(id))
+    }
+
+    /// A timer at `deadline` routed to a kept object: at its deadline `f` runs on the object
+    /// as in [`ReactorExt::with_owned`]. If the object was removed by then (or is lent out
+    /// further up the stack) the timer does nothing, so a protocol owns its timers through
+    /// the handle alone.
+    fn at_owned<T: 'static>(
+        &mut self,
+        deadline: Duration,
+        owned: Owned<T>,
+        f: impl FnOnce(&mut T, &mut dyn Reactor) + 'static,
+    ) -> TimerId {
+        self.call_at(
+            deadline,
+            Box::new(move |r: &mut dyn Reactor| {
+                // A removed object disarms its timers: nothing to run.
+                let _ = r.with_owned(owned, |object, r| f(object, r));
+            }),
+        )
     }
 
     /// [`Reactor::add_trigger`] with a closure that returns no completion.
@@ -140,3 +272,38 @@ pub trait ReactorExt: Reactor {
 }
 
 impl<R: Reactor + ?Sized> ReactorExt for R {}
+
+/// `base + since`, saturating at the latest instant `base` can reach.
+fn instant_at(base: Instant, since: Duration) -> Instant {
+    if let Some(t) = base.checked_add(since) {
+        return t;
+    }
+    // Add the largest representable part, halving the step each time.
+    let (mut t, mut step) = (base, since);
+    while !step.is_zero() {
+        match t.checked_add(step) {
+            Some(next) => t = next,
+            None => step /= 2,
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::instant_at;
+
+    #[test]
+    fn an_instant_past_the_range_saturates() {
+        let base = Instant::now();
+        assert_eq!(
+            instant_at(base, Duration::from_secs(3)),
+            base + Duration::from_secs(3)
+        );
+        let far = instant_at(base, Duration::MAX);
+        assert!(far > base);
+        assert_eq!(far.checked_add(Duration::from_secs(1)), None);
+    }
+}

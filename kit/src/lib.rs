@@ -12,6 +12,7 @@ mod deadline_queue;
 mod firing;
 mod inbox;
 mod lifecycle;
+mod objects;
 mod ops;
 mod run;
 mod stream;
@@ -20,6 +21,7 @@ mod timers;
 mod triggers;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The contract crate, for the paths that [`impl_reactor_via_kit!`] expands to.
 #[doc(hidden)]
@@ -29,6 +31,7 @@ pub use datagram::{check_size, DatagramState};
 pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
 pub use inbox::Inbox;
 pub use lifecycle::Lifecycle;
+pub use objects::Objects;
 pub use triggers::{Events, Firing, Role, Stage};
 
 pub use run::{begin_run, end_run, iterate, poison, run_ended, wake_hint, WakeHint};
@@ -53,6 +56,10 @@ pub struct Core {
     pub inbox: Arc<Inbox>,
     /// How many remote calls have run (numbers them in the trace).
     pub remote_ran: u64,
+    /// Objects kept for user code.
+    pub objects: Objects,
+    /// The `Instant` of the epoch, fixed at creation (see `Reactor::epoch_instant`).
+    pub epoch: Instant,
 }
 
 impl Core {
@@ -64,6 +71,8 @@ impl Core {
             life: Lifecycle::default(),
             inbox: Arc::new(Inbox::new(wake)),
             remote_ran: 0,
+            objects: Objects::default(),
+            epoch: Instant::now(),
         }
     }
 }

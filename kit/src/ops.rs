@@ -1,7 +1,8 @@
 //! The [`Reactor`](twinreactor::Reactor) methods that are the same in every reactor, written once.
 
 /// Implements, inside an `impl Reactor for X` block where `X: Driver`, every method of the
-/// contract except `now` and `run`, which depend on how the reactor keeps time and waits.
+/// contract except `now` and `run`, which depend on how the reactor keeps time and waits,
+/// and `random_u64`, which depends on where its randomness comes from.
 #[macro_export]
 macro_rules! impl_reactor_via_kit {
     () => {
@@ -12,6 +13,17 @@ macro_rules! impl_reactor_via_kit {
         ) -> $crate::contract::TimerId {
             let now = $crate::contract::Reactor::now(self);
             $crate::Driver::core(self).timers.schedule(now, delay, f)
+        }
+
+        fn call_at(
+            &mut self,
+            deadline: ::std::time::Duration,
+            f: $crate::contract::TimerFn,
+        ) -> $crate::contract::TimerId {
+            let now = $crate::contract::Reactor::now(self);
+            $crate::Driver::core(self)
+                .timers
+                .schedule_at(deadline.max(now), f)
         }
 
         fn cancel(
@@ -108,6 +120,45 @@ macro_rules! impl_reactor_via_kit {
 
         fn remote(&self) -> $crate::contract::Remote {
             $crate::contract::Remote::new($crate::Driver::core_ref(self).inbox.clone())
+        }
+
+        fn epoch_instant(&self) -> ::std::time::Instant {
+            $crate::Driver::core_ref(self).epoch
+        }
+
+        fn insert_object(
+            &mut self,
+            object: ::std::boxed::Box<dyn ::std::any::Any>,
+        ) -> $crate::contract::ObjectId {
+            $crate::Driver::core(self).objects.insert(object)
+        }
+
+        fn take_object(
+            &mut self,
+            id: $crate::contract::ObjectId,
+        ) -> ::std::result::Result<
+            ::std::boxed::Box<dyn ::std::any::Any>,
+            $crate::contract::ObjectError,
+        > {
+            $crate::Driver::core(self).objects.take(id)
+        }
+
+        fn return_object(
+            &mut self,
+            id: $crate::contract::ObjectId,
+            object: ::std::boxed::Box<dyn ::std::any::Any>,
+        ) -> ::std::result::Result<(), $crate::contract::ObjectError> {
+            $crate::Driver::core(self).objects.put_back(id, object)
+        }
+
+        fn remove_object(
+            &mut self,
+            id: $crate::contract::ObjectId,
+        ) -> ::std::result::Result<
+            ::std::boxed::Box<dyn ::std::any::Any>,
+            $crate::contract::ObjectError,
+        > {
+            $crate::Driver::core(self).objects.remove(id)
         }
 
         fn note(&mut self, text: &str) {

@@ -52,8 +52,13 @@ impl TimerQueue {
 
     /// Schedules `f` at `now + delay` (saturating).
     pub fn schedule(&mut self, now: Duration, delay: Duration, f: TimerFn) -> TimerId {
+        self.schedule_at(now.saturating_add(delay), f)
+    }
+
+    /// Schedules `f` at the absolute `deadline` (a past one is due at once, in the next pass).
+    pub fn schedule_at(&mut self, deadline: Duration, f: TimerFn) -> TimerId {
         let id = self.states.len() as u64;
-        let deadline = nanos(now.saturating_add(delay));
+        let deadline = nanos(deadline);
         let seq = self.bump_seq();
         let slot = match self.free.pop() {
             Some(s) => {

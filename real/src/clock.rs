@@ -17,11 +17,9 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    /// A clock whose epoch is now.
-    pub(crate) fn start() -> Self {
-        Self {
-            epoch: Instant::now(),
-        }
+    /// A clock whose epoch is `epoch`.
+    pub(crate) fn since(epoch: Instant) -> Self {
+        Self { epoch }
     }
 
     /// Time elapsed since the epoch.
@@ -78,7 +76,7 @@ mod tests {
 
     #[test]
     fn the_clock_is_monotonic() {
-        let clock = Clock::start();
+        let clock = Clock::since(Instant::now());
         let a = clock.now();
         let b = clock.now();
         assert!(a <= b);

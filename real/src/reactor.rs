@@ -5,6 +5,8 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
+use rand_chacha::ChaCha12Rng;
+use rand_core::{Rng, SeedableRng};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
 use twinreactor_kit::{self as kit, Core, Driver, Subsystem};
 
@@ -48,6 +50,8 @@ const SUBSYSTEMS: [&dyn Subsystem<RealReactor>; 3] =
 pub struct RealReactor {
     core: Core,
     clock: Clock,
+    /// User code's randomness (`Reactor::random_u64`), seeded from the operating system.
+    rng: ChaCha12Rng,
     pub(crate) poller: Poller,
     trace: Option<Vec<TraceLine>>,
     pub(crate) tokens: Tokens,
@@ -60,13 +64,17 @@ impl RealReactor {
     /// A reactor whose epoch is now, with no timers or triggers.
     ///
     /// Fails if the operating system refuses a poll instance or its waker (for example when
-    /// the process is out of file descriptors).
+    /// the process is out of file descriptors), or gives no randomness.
     pub fn new() -> io::Result<RealReactor> {
         let poller = Poller::new()?;
         let core = Core::new(poller.wake_fn());
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed)
+            .map_err(|e| io::Error::other(format!("no OS randomness: {e}")))?;
         Ok(RealReactor {
+            clock: Clock::since(core.epoch),
+            rng: ChaCha12Rng::from_seed(seed),
             core,
-            clock: Clock::start(),
             poller,
             trace: None,
             tokens: Tokens::default(),
@@ -110,6 +118,10 @@ impl Reactor for RealReactor {
 
     fn now(&self) -> Duration {
         self.clock.now()
+    }
+
+    fn random_u64(&mut self) -> u64 {
+        self.rng.next_u64()
     }
 
     fn run(&mut self) -> Result<(), LifecycleError> {

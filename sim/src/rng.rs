@@ -24,27 +24,32 @@ pub enum Stream {
     /// Races the contract leaves open between two hosts' views of one event (when a
     /// client notices its connect), kept apart so that drawing them moves no other stream.
     Races = 6,
+    /// User code's own draws (`Reactor::random_u64`).
+    User = 7,
 }
 
 impl Stream {
-    /// Every stream, in the order of their numbers.
-    pub const ALL: [Stream; 5] = [
+    /// Every stream of the simulation, in the order of their numbers.
+    pub const ALL: [Stream; 6] = [
         Stream::Scheduling,
         Stream::Network,
         Stream::Faults,
         Stream::Programs,
         Stream::Races,
+        Stream::User,
     ];
 
-    /// This stream's place in [`Stream::ALL`] (the swarm mix is drawn apart, before the
-    /// simulation: it shares the last place, never used by both).
-    pub fn slot(self) -> usize {
+    /// This stream's place in [`Stream::ALL`]. The swarm mix is drawn apart, before the
+    /// simulation starts and never through a site; it shares no place with a site's stream
+    /// in use, so it is given the races' (never reached).
+    pub(crate) fn slot(self) -> usize {
         match self {
             Stream::Scheduling => 0,
             Stream::Network => 1,
             Stream::Faults => 2,
             Stream::Programs => 3,
             Stream::Races | Stream::Swarm => 4,
+            Stream::User => 5,
         }
     }
 }

@@ -412,6 +412,10 @@ impl Reactor for Sim {
         })
     }
 
+    fn random_u64(&mut self) -> u64 {
+        self.draw(Site::User)
+    }
+
     twinreactor_kit::impl_reactor_via_kit!();
 }
 

@@ -12,6 +12,7 @@ mod lifecycle;
 mod remote;
 mod shutdown_io;
 mod timers;
+mod user_api;
 
 /// Instantiates each listed case as a test in module `sim` and one in module `real`.
 /// Attributes written before a case (for example `#[ignore = "why"]`) apply to both.
@@ -40,6 +41,12 @@ macro_rules! corpus {
 }
 
 corpus! {
+    user_api::user_random_u64_varies_and_fills_bytes,
+    user_api::user_call_at_a_past_deadline_fires_at_the_next_pass,
+    user_api::user_call_at_equal_deadlines_fire_in_scheduling_order,
+    user_api::user_instant_is_the_epoch_plus_now,
+    user_api::user_owned_object_routes_timers_without_shared_pointers,
+
     shutdown_io::shutdown_closes_what_opens_before_it_and_refuses_what_comes_after,
     lifecycle::lifecycle_stop_before_run_is_not_running,
     lifecycle::lifecycle_stop_twice_is_not_running,

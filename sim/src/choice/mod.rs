@@ -19,7 +19,7 @@ use crate::rng::{SimRng, Stream};
 
 /// Where a simulation's choices come from, and where they are recorded.
 pub(crate) struct Choices {
-    rngs: [SimRng; 5],
+    rngs: [SimRng; 6],
     record: Option<Rc<RefCell<Vec<Choice>>>>,
     replay: Option<Replay>,
 }

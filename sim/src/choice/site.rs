@@ -35,11 +35,13 @@ pub enum Site {
     EnvOrder,
     /// Whether a client notices its established connect late (after a round trip).
     ConnectNotice,
+    /// A number user code drew (`Reactor::random_u64`).
+    User,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 14] = [
+    pub const ALL: [Site; 15] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -54,6 +56,7 @@ impl Site {
         Site::PipeChunk,
         Site::EnvOrder,
         Site::ConnectNotice,
+        Site::User,
     ];
 
     /// The random stream this site draws from.
@@ -70,18 +73,20 @@ impl Site {
             | Site::ProcessCrashTime => Stream::Faults,
             Site::PipeChunk | Site::EnvOrder => Stream::Programs,
             Site::ConnectNotice => Stream::Races,
+            Site::User => Stream::User,
         }
     }
 
     /// The raw value that means "nothing happens" here: the first in order, no fault, no
-    /// extra delay, no split, the largest piece.
+    /// extra delay, no split, the largest piece; zero for user code's draws.
     pub fn canonical(self) -> u64 {
         match self {
             Site::HostOrder
             | Site::ReadyOrder
             | Site::UdpJitter
             | Site::ProcessCrashTime
-            | Site::EnvOrder => 0,
+            | Site::EnvOrder
+            | Site::User => 0,
             Site::TcpReadSplit
             | Site::TcpSynDrop
             | Site::TcpRefuse
@@ -126,6 +131,7 @@ impl Site {
             Site::PipeChunk => "pipe-chunk",
             Site::EnvOrder => "env-order",
             Site::ConnectNotice => "connect-notice",
+            Site::User => "user",
         }
     }
 
