@@ -37,6 +37,21 @@ pub enum LifecycleError {
         /// The last lines of the trace.
         trace_tail: String,
     },
+    /// Simulator only: virtual time did not advance for `iterations` iterations in a row (a
+    /// loop of zero-delay timers or immediate reconnects that never lets time pass).
+    #[error(
+        "livelock: virtual time stood at {at:?} for {iterations} iterations (seed {seed})\n{trace_tail}"
+    )]
+    Livelock {
+        /// The virtual time that stood still.
+        at: Duration,
+        /// How many iterations ran at it.
+        iterations: u64,
+        /// The simulation's seed.
+        seed: u64,
+        /// The last lines of the trace.
+        trace_tail: String,
+    },
     /// Real reactor only: the operating system's poll failed for a reason other than an
     /// interruption.
     #[error("poll failed: {0}")]

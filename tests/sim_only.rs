@@ -4,7 +4,7 @@
 //! The shared corpus (`tests/corpus/`) holds everything both reactors guarantee; this file
 //! holds what only the simulator can promise.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::Duration;
@@ -364,4 +364,93 @@ proptest! {
         let got = std::mem::take(&mut script.borrow_mut().log);
         prop_assert_eq!(got, model(&delays, &actions));
     }
+}
+
+/// A chain of zero-delay timers that never ends freezes virtual time: after
+/// `livelock_iterations` iterations at one instant, `run()` returns `Livelock` with the seed
+/// and the trace tail, never a hang.
+#[test]
+fn sim_a_zero_delay_loop_is_a_livelock_not_a_hang() {
+    fn forever(r: &mut dyn Reactor) {
+        r.after(Duration::ZERO, forever);
+    }
+    let mut sim = Sim::with_config(SimConfig {
+        livelock_iterations: 1_000,
+        ..SimConfig::exact(SEED)
+    });
+    sim.after(Duration::from_millis(5), forever);
+    match sim.run() {
+        Err(LifecycleError::Livelock {
+            at,
+            iterations,
+            seed,
+            trace_tail,
+        }) => {
+            assert_eq!(
+                (at, iterations, seed),
+                (Duration::from_millis(5), 1_000, SEED)
+            );
+            assert!(
+                trace_tail.contains("0.005000000 h0 timer-fired"),
+                "{trace_tail}"
+            );
+        }
+        other => panic!("expected Livelock, got {other:?}"),
+    }
+}
+
+/// With a virtual CPU cost per iteration, time moves while a zero-delay chain works, so a
+/// datagram sent before the chain lands while it runs (as on an OS); without one, virtual
+/// time stands still until the chain ends.
+#[test]
+fn sim_cpu_cost_lets_io_land_during_a_zero_delay_chain() {
+    use std::net::SocketAddr;
+    use twinreactor::{DatagramProtocol, SocketId, Udp, UdpOptions};
+    use twinreactor_sim::CpuCost;
+
+    struct Note(Rc<Cell<u32>>, Rc<Cell<Option<u32>>>);
+    impl DatagramProtocol for Note {
+        fn datagram(&mut self, _: &mut dyn Reactor, _: SocketId, _: &[u8], _: SocketAddr) {
+            self.1.set(Some(self.0.get()));
+        }
+    }
+    fn chain(r: &mut dyn Reactor, done: Rc<Cell<u32>>) {
+        done.set(done.get() + 1);
+        if done.get() < 20_000 {
+            r.after(Duration::ZERO, move |r| chain(r, done));
+        } else {
+            r.stop().unwrap();
+        }
+    }
+    let arrival = |cpu: Option<CpuCost>| {
+        let mut sim = Sim::with_config(SimConfig {
+            cpu,
+            ..SimConfig::exact(SEED)
+        });
+        let (done, at) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(None)));
+        let rx = sim
+            .bind_udp(
+                "127.0.0.1:0".parse().unwrap(),
+                Box::new(Note(done.clone(), at.clone())),
+                UdpOptions::default(),
+            )
+            .unwrap();
+        let to = sim.udp_local_addr(rx).unwrap();
+        sim.send_to(rx, b"x", to).unwrap();
+        let d = done.clone();
+        sim.after(Duration::ZERO, move |r| chain(r, d));
+        sim.run().unwrap();
+        at.get()
+    };
+    assert_eq!(
+        arrival(None),
+        None,
+        "frozen time: the chain ends (and stops the reactor) before the datagram can land"
+    );
+    let cost = CpuCost::new(Duration::from_micros(1), Duration::from_micros(5)).unwrap();
+    let landed = arrival(Some(cost)).expect("the datagram lands during the chain");
+    assert!(
+        landed < 200,
+        "moving time: within the first iterations, at {landed}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{ProcessConfig, TcpConfig, UdpConfig};
+use crate::{CpuCost, ProcessConfig, TcpConfig, UdpConfig};
 
 /// The environment variable that overrides every simulation's seed, to replay a failure.
 pub const SEED_ENV: &str = "TWINREACTOR_SEED";
@@ -23,6 +23,13 @@ pub struct SimConfig {
     pub udp: UdpConfig,
     /// Program stubs' behaviour.
     pub process: ProcessConfig,
+    /// `run()` (and `step`) return [`LifecycleError::Livelock`](twinreactor::LifecycleError::Livelock)
+    /// once this many iterations in a row ran without virtual time advancing. Default:
+    /// one million.
+    pub livelock_iterations: u64,
+    /// The virtual CPU time each iteration of a host costs, drawn from the seed; `None`
+    /// (the default): callbacks take no time.
+    pub cpu: Option<CpuCost>,
 }
 
 impl SimConfig {
@@ -49,6 +56,8 @@ impl SimConfig {
             tcp: TcpConfig::default(),
             udp: UdpConfig::default(),
             process: ProcessConfig::default(),
+            livelock_iterations: 1_000_000,
+            cpu: None,
         }
     }
 }

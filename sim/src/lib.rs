@@ -22,6 +22,7 @@
 
 mod choice;
 mod config;
+mod cpu;
 mod deliveries;
 mod error;
 mod host;
@@ -46,6 +47,7 @@ mod udp;
 
 pub use choice::{Choice, Site, Tape, TapeError};
 pub use config::{parse_seed, seed_override, SimConfig, SEED_ENV};
+pub use cpu::{CpuCost, CpuCostError};
 pub use error::SimError;
 pub use host::HostId;
 pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};

@@ -70,6 +70,8 @@ pub struct Sim {
     pub(crate) down: Down,
     /// Whether a failure report for this simulation has been printed already.
     reported: bool,
+    /// Iterations run in a row at the current virtual time (livelock detection).
+    stalled: u64,
     /// The next message id (`m<n>` in the trace: a datagram's send, loss and delivery).
     next_msg: u64,
 }
@@ -96,6 +98,7 @@ impl Sim {
             partitions: Partitions::default(),
             down: Down::default(),
             reported: false,
+            stalled: 0,
             next_msg: 0,
         }
     }
@@ -182,7 +185,10 @@ impl Sim {
             }
             self.step()?;
         }
-        self.clock = self.clock.max(target);
+        if target > self.clock {
+            self.clock = target;
+            self.stalled = 0;
+        }
         Ok(())
     }
 
@@ -339,13 +345,26 @@ impl Sim {
     /// are the ones `next` found soonest), without looking for them again.
     fn step_inner(&mut self, fused: bool) -> Result<Step, LifecycleError> {
         match self.next() {
-            Next::Due => Ok(Step::Ran(self.run_one_due())),
+            Next::Due => {
+                self.stalled += 1;
+                if self.stalled > self.config.livelock_iterations {
+                    self.stalled = 0;
+                    return Err(LifecycleError::Livelock {
+                        at: self.clock,
+                        iterations: self.config.livelock_iterations,
+                        seed: self.config.seed,
+                        trace_tail: self.trace.tail(TAIL_LINES),
+                    });
+                }
+                Ok(Step::Ran(self.run_one_due()))
+            }
             Next::At(t) if t > self.config.time_limit => Err(LifecycleError::TimeLimit {
                 limit: self.config.time_limit,
                 trace_tail: self.trace.tail(TAIL_LINES),
             }),
             Next::At(t) => {
                 self.clock = t;
+                self.stalled = 0;
                 if fused {
                     std::mem::swap(&mut self.due, &mut self.soonest);
                     Ok(Step::Ran(self.run_one_due()))
@@ -372,6 +391,13 @@ impl Sim {
         }
         if let Some(end) = kit::run_ended(self) {
             kit::end_run(self, end);
+        }
+        if let Some(cpu) = self.config.cpu {
+            // The work took time: the shared clock moves on, and what fell due meanwhile
+            // runs late, as on a busy machine.
+            let cost = cpu.cost(self.draw(Site::CpuTime));
+            self.clock = self.clock.saturating_add(cost);
+            self.stalled = 0;
         }
         HostId(pick as u32)
     }

@@ -37,11 +37,13 @@ pub enum Site {
     ConnectNotice,
     /// A number user code drew (`Reactor::random_u64`).
     User,
+    /// The virtual CPU time an iteration costs (`SimConfig::cpu`).
+    CpuTime,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 15] = [
+    pub const ALL: [Site; 16] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -57,6 +59,7 @@ impl Site {
         Site::EnvOrder,
         Site::ConnectNotice,
         Site::User,
+        Site::CpuTime,
     ];
 
     /// The random stream this site draws from.
@@ -72,7 +75,7 @@ impl Site {
             | Site::ProcessCrash
             | Site::ProcessCrashTime => Stream::Faults,
             Site::PipeChunk | Site::EnvOrder => Stream::Programs,
-            Site::ConnectNotice => Stream::Races,
+            Site::ConnectNotice | Site::CpuTime => Stream::Races,
             Site::User => Stream::User,
         }
     }
@@ -86,7 +89,8 @@ impl Site {
             | Site::UdpJitter
             | Site::ProcessCrashTime
             | Site::EnvOrder
-            | Site::User => 0,
+            | Site::User
+            | Site::CpuTime => 0,
             Site::TcpReadSplit
             | Site::TcpSynDrop
             | Site::TcpRefuse
@@ -132,6 +136,7 @@ impl Site {
             Site::EnvOrder => "env-order",
             Site::ConnectNotice => "connect-notice",
             Site::User => "user",
+            Site::CpuTime => "cpu-time",
         }
     }
 
