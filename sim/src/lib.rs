@@ -54,7 +54,10 @@ pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};
 pub use sim::{Sim, Step};
 #[cfg(feature = "insta")]
 pub use snapshot::TraceText;
-pub use sweep::{Outcome, Summary, Sweep, SweepError, SweepFailed, SEEDS_ENV, SHARD_ENV};
+pub use sweep::{
+    MinimalRun, Outcome, Summary, Sweep, SweepError, SweepFailed, MINIMISE_ENV, SEEDS_ENV,
+    SHARD_ENV, TAPE_ENV,
+};
 pub use tcp::TcpConfig;
 pub use trace_log::TraceHandle;
 #[cfg(feature = "tracing")]

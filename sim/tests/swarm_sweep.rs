@@ -17,7 +17,7 @@ fn a_swarm_sweep_catches_the_client_that_trusts_its_first_read() {
     let failed = Sweep::new(1000)
         .try_run(|seed| exchange(seed, true))
         .expect_err("the planted bug is found");
-    let twinreactor_sim::SweepFailed::Seed { seed, report } = failed else {
+    let twinreactor_sim::SweepFailed::Seed { seed, report, .. } = failed else {
         panic!("the sweep itself failed: {failed}");
     };
     assert!(

@@ -39,11 +39,13 @@ pub enum Site {
     User,
     /// The virtual CPU time an iteration costs (`SimConfig::cpu`).
     CpuTime,
+    /// Whether a parent learns of a stub's exit before its last output.
+    ExitNotice,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 16] = [
+    pub const ALL: [Site; 17] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -60,6 +62,7 @@ impl Site {
         Site::ConnectNotice,
         Site::User,
         Site::CpuTime,
+        Site::ExitNotice,
     ];
 
     /// The random stream this site draws from.
@@ -75,7 +78,7 @@ impl Site {
             | Site::ProcessCrash
             | Site::ProcessCrashTime => Stream::Faults,
             Site::PipeChunk | Site::EnvOrder => Stream::Programs,
-            Site::ConnectNotice | Site::CpuTime => Stream::Races,
+            Site::ConnectNotice | Site::CpuTime | Site::ExitNotice => Stream::Races,
             Site::User => Stream::User,
         }
     }
@@ -99,7 +102,8 @@ impl Site {
             | Site::UdpDuplication
             | Site::ProcessCrash
             | Site::PipeChunk
-            | Site::ConnectNotice => u64::MAX,
+            | Site::ConnectNotice
+            | Site::ExitNotice => u64::MAX,
         }
     }
 
@@ -137,6 +141,7 @@ impl Site {
             Site::ConnectNotice => "connect-notice",
             Site::User => "user",
             Site::CpuTime => "cpu-time",
+            Site::ExitNotice => "exit-notice",
         }
     }
 

@@ -51,6 +51,10 @@ pub struct ProcessConfig {
     /// A crashing stub dies at a time drawn uniformly from `0..=crash_within` after its
     /// start (a stub that ended by then is unaffected). Default: 1 s.
     pub crash_within: Duration,
+    /// Probability that the parent learns of a stub's exit before the output the stub
+    /// wrote last (half a latency earlier): `exited` then comes before that output, as an OS
+    /// may report it. Drawn from a stream of its own. Default 0.25.
+    pub early_exit: f64,
     programs: BTreeMap<OsString, ProgramFactory>,
 }
 
@@ -62,6 +66,7 @@ impl Default for ProcessConfig {
             inherited_env: Vec::new(),
             crash: 0.0,
             crash_within: Duration::from_secs(1),
+            early_exit: 0.25,
             programs: BTreeMap::new(),
         }
     }
@@ -102,6 +107,7 @@ impl fmt::Debug for ProcessConfig {
             .field("inherited_env", &self.inherited_env)
             .field("crash", &self.crash)
             .field("crash_within", &self.crash_within)
+            .field("early_exit", &self.early_exit)
             .field("programs", &self.programs.keys().collect::<Vec<_>>())
             .finish()
     }
@@ -115,6 +121,7 @@ impl PartialEq for ProcessConfig {
             && self.inherited_env == other.inherited_env
             && self.crash == other.crash
             && self.crash_within == other.crash_within
+            && self.early_exit == other.early_exit
             && self.programs.len() == other.programs.len()
             && self
                 .programs

@@ -252,7 +252,13 @@ pub(super) fn task_ends(sim: &mut Sim, host: usize, process: u64, task: usize, s
     if let Some(p) = entry_mut(sim, host, process) {
         p.status = Some(status);
     }
-    let delay = latency(sim);
+    let mut delay = latency(sim);
+    let p = sim.config().process.early_exit;
+    if p > 0.0 && sim.draw_chance(Site::ExitNotice, p) {
+        // The parent's reactor learns of the exit before the last output reaches it (on
+        // an OS, the exit and the pipe are two sources, polled in any order).
+        delay /= 2;
+    }
     schedule(sim, host, process, Channel::Control, delay, move |sim| {
         deliver_exited(sim, host, process, status);
     });

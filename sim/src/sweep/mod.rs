@@ -13,7 +13,7 @@ pub(crate) use plan::Plan;
 pub use plan::{SweepError, MINIMISE_ENV, SEEDS_ENV, SHARD_ENV, TAPE_ENV};
 use progress::Progress;
 
-use crate::choice::{self, Tape, TapeError};
+use crate::choice::{self, Site, Tape, TapeError};
 use crate::report::{self, hook, Failure, SimSnapshot};
 
 /// What a scenario's run of one seed came to: `()` passes; a `Result` fails with its error.
@@ -47,7 +47,26 @@ pub enum SweepFailed {
         seed: u64,
         /// The failure report.
         report: String,
+        /// The smallest run that fails the same way, when the sweep minimised.
+        minimal: Option<Box<MinimalRun>>,
     },
+}
+
+/// The smallest failing run a minimisation found ([`Sweep::minimise`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinimalRun {
+    /// How many runs the search made.
+    pub runs: usize,
+    /// Its choices, and before the search.
+    pub choices: (usize, usize),
+    /// Its choices that are not "nothing happens", and before the search.
+    pub non_canonical: (usize, usize),
+    /// Its trace lines, and before the search.
+    pub trace_lines: (usize, usize),
+    /// The faults that struck in it, by site.
+    pub faults: Vec<(Site, usize)>,
+    /// Its whole trace.
+    pub trace: String,
 }
 
 /// How a sweep that passed went.
@@ -97,6 +116,7 @@ pub struct Summary {
 pub struct Sweep {
     range: Range<u64>,
     threads: Option<usize>,
+    minimise: Option<usize>,
 }
 
 impl Sweep {
@@ -110,7 +130,15 @@ impl Sweep {
         Self {
             range: seeds,
             threads: None,
+            minimise: None,
         }
+    }
+
+    /// On failure, searches (in at most `runs` runs) for the smallest run that fails the
+    /// same way, as `TWINREACTOR_MINIMISE` does, and reports it too.
+    pub fn minimise(mut self, runs: usize) -> Self {
+        self.minimise = Some(runs);
+        self
     }
 
     /// Runs on `threads` threads instead of one per core.
@@ -137,7 +165,8 @@ impl Sweep {
         scenario: impl Fn(u64) -> R + Sync,
     ) -> Result<Summary, SweepFailed> {
         hook::install();
-        let plan = Plan::from_env(self.range.clone())?;
+        let mut plan = Plan::from_env(self.range.clone())?;
+        plan.minimise = plan.minimise.or(self.minimise);
         let threads = match self.threads {
             Some(0) => return Err(SweepError::NoThreads.into()),
             Some(n) => n,
@@ -177,9 +206,20 @@ impl Sweep {
             )
         });
         let report = failure.report();
+        let minimal = failure.minimised.as_ref().map(|m| {
+            Box::new(MinimalRun {
+                runs: m.runs,
+                choices: (m.tape.len(), m.before.0),
+                non_canonical: (m.tape.non_canonical(), m.before.1),
+                trace_lines: (m.sim.as_ref().map_or(0, |s| s.trace.len()), m.before.2),
+                faults: m.tape.faults(),
+                trace: m.sim.as_ref().map(|s| s.trace.render()).unwrap_or_default(),
+            })
+        });
         Err(SweepFailed::Seed {
             seed: plan.seed(index),
             report,
+            minimal,
         })
     }
 }
