@@ -23,7 +23,10 @@ fn a_sweep_of_a_thousand_swarm_seeds_finds_every_planted_bug() {
         match Sweep::new(1000).try_run(|seed| run(SimConfig::swarm_exact(seed), true)) {
             Err(SweepFailed::Seed { .. }) => {}
             Err(other) => panic!("{}: the sweep itself failed: {other}", bug.name),
-            Ok(_) => panic!("{}: no seed of 1,000 found it", bug.name),
+            Ok(_) => panic!(
+                "{} (leans on: {}): no seed of 1,000 found it",
+                bug.name, bug.leans_on
+            ),
         }
     }
 }

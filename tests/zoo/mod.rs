@@ -301,14 +301,17 @@ impl DatagramProtocol for Answer {
     }
 }
 
+/// The question being asked, and each (question, answer) the asker accepted.
+type Questions = Rc<RefCell<(u8, Vec<(u8, u8)>)>>;
+
 /// Asks question after question, one at a time, retrying on a 100 ms timeout with a new
 /// number; accepts an answer (buggy: any answer; correct: one that names the question).
 struct Asker {
-    state: Rc<RefCell<(u8, Vec<(u8, u8)>)>>,
+    state: Questions,
     buggy: bool,
 }
 
-fn ask(r: &mut dyn Reactor, socket: SocketId, state: Rc<RefCell<(u8, Vec<(u8, u8)>)>>) {
+fn ask(r: &mut dyn Reactor, socket: SocketId, state: Questions) {
     let n = {
         let mut s = state.borrow_mut();
         s.0 += 1;
@@ -501,6 +504,9 @@ fn accept_order(config: SimConfig, buggy: bool) -> Result<(), String> {
     }
 }
 
+/// More connects in a row than this is a storm.
+const STORM: u32 = 100;
+
 /// Reconnects to a server that is not up yet: at once (buggy) or with a doubling backoff.
 struct Reconnect {
     tries: Rc<Cell<u32>>,
@@ -522,6 +528,11 @@ impl StreamProtocol for Reconnect {
     fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
     fn connect_failed(&mut self, r: &mut dyn Reactor, _: ConnId, _: ConnectError) {
         let tries = self.tries.clone();
+        if tries.get() > STORM {
+            // A storm already: no need to watch the rest of it.
+            r.stop().ok();
+            return;
+        }
         match self.backoff {
             None => reconnect(r, tries, None),
             Some(delay) => {
@@ -551,7 +562,7 @@ fn reconnect_storm(config: SimConfig, buggy: bool) -> Result<(), String> {
     });
     sim.run().map_err(|e| e.to_string())?;
     match tries.get() {
-        n if n > 100 => Err(format!("{n} connects in a row")),
+        n if n > STORM => Err(format!("more than {STORM} connects in a row")),
         _ => Ok(()),
     }
 }
