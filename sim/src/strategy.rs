@@ -34,9 +34,41 @@ pub fn seeds() -> impl Strategy<Value = u64> {
     any::<u64>()
 }
 
-/// A duration below `max`, in whole microseconds; shrinks toward zero.
+/// A duration up to `max`: zero, a round value, or any whole number of microseconds.
+/// Shrinks toward zero, then toward the round values, so a minimal plan reads plainly.
 fn micros_below(max: Duration) -> impl Strategy<Value = Duration> {
-    (0..=max.as_micros() as u64).prop_map(Duration::from_micros)
+    let rounds = [100, 1_000, 5_000, 20_000]
+        .map(Duration::from_micros)
+        .into_iter()
+        .filter(|d| *d <= max)
+        .collect::<Vec<_>>();
+    let rounds = if rounds.is_empty() { vec![max] } else { rounds };
+    prop_oneof![
+        1 => Just(Duration::ZERO),
+        1 => proptest::sample::select(rounds),
+        2 => (0..=max.as_micros() as u64).prop_map(Duration::from_micros),
+    ]
+}
+
+/// A probability up to `max`: zero, a round value (1%, 5%, 10%, 25%, 50%, 100%), or any.
+/// Shrinks toward zero, then toward the round values: a failing plan shrinks to "loss 0.1",
+/// not "loss 0.4953".
+fn probability(max: f64) -> impl Strategy<Value = f64> {
+    let max = if max.is_finite() {
+        max.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let rounds = [0.01, 0.05, 0.1, 0.25, 0.5, 1.0]
+        .into_iter()
+        .filter(|p| *p <= max)
+        .collect::<Vec<_>>();
+    let rounds = if rounds.is_empty() { vec![max] } else { rounds };
+    prop_oneof![
+        1 => Just(0.0),
+        1 => proptest::sample::select(rounds),
+        2 => 0.0..=max,
+    ]
 }
 
 /// UDP conditions: latency up to 5 ms, jitter up to 20 ms (which reorders), loss up to
@@ -45,8 +77,8 @@ pub fn udp_faults(max_loss: f64) -> impl Strategy<Value = UdpConfig> {
     (
         micros_below(Duration::from_millis(5)),
         micros_below(Duration::from_millis(20)),
-        0.0..=max_loss,
-        0.0..=0.2f64,
+        probability(max_loss),
+        probability(0.2),
     )
         .prop_map(|(latency, jitter, loss, duplication)| UdpConfig {
             latency,
@@ -60,7 +92,7 @@ pub fn udp_faults(max_loss: f64) -> impl Strategy<Value = UdpConfig> {
 /// split at any frequency (0: never, 1: every read). Nothing fails. Shrinks toward zero
 /// latency and unsplit reads.
 pub fn tcp_conditions() -> impl Strategy<Value = TcpConfig> {
-    (micros_below(Duration::from_millis(5)), 0.0..=1.0f64).prop_map(|(latency, read_split)| {
+    (micros_below(Duration::from_millis(5)), probability(1.0)).prop_map(|(latency, read_split)| {
         TcpConfig {
             latency,
             read_split,
@@ -72,14 +104,18 @@ pub fn tcp_conditions() -> impl Strategy<Value = TcpConfig> {
 /// [`tcp_conditions`] plus failures: SYN loss (connects time out), refusals and resets,
 /// each with a probability up to `max`. Shrinks toward no failures.
 pub fn tcp_faults(max: f64) -> impl Strategy<Value = TcpConfig> {
-    (tcp_conditions(), 0.0..=max, 0.0..=max, 0.0..=max).prop_map(
-        |(conditions, syn_drop, refuse, reset)| TcpConfig {
+    (
+        tcp_conditions(),
+        probability(max),
+        probability(max),
+        probability(max),
+    )
+        .prop_map(|(conditions, syn_drop, refuse, reset)| TcpConfig {
             syn_drop,
             refuse,
             reset,
             ..conditions
-        },
-    )
+        })
 }
 
 /// A seed and the network conditions a simulation runs under.
@@ -119,4 +155,35 @@ pub fn fault_plans() -> impl Strategy<Value = FaultPlan> {
         udp,
         tcp,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::test_runner::{Config, TestError, TestRunner};
+
+    use super::fault_plans;
+
+    /// A property that fails whenever there is any loss shrinks to the smallest round loss,
+    /// and every other knob to zero.
+    #[test]
+    fn a_failing_plan_shrinks_to_round_values() {
+        let mut runner = TestRunner::new_with_rng(
+            Config::default(),
+            proptest::test_runner::TestRng::deterministic_rng(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+            ),
+        );
+        let result = runner.run(&fault_plans(), |plan| {
+            proptest::prop_assert!(plan.udp.loss == 0.0);
+            Ok(())
+        });
+        let Err(TestError::Fail(_, plan)) = result else {
+            panic!("the property fails: {result:?}");
+        };
+        assert_eq!(plan.udp.loss, 0.01, "{plan:?}");
+        assert_eq!(plan.udp.duplication, 0.0, "{plan:?}");
+        assert_eq!(plan.udp.jitter, std::time::Duration::ZERO, "{plan:?}");
+        assert_eq!(plan.tcp.read_split, 0.0, "{plan:?}");
+        assert_eq!(plan.seed, 0, "{plan:?}");
+    }
 }
