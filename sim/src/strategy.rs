@@ -88,17 +88,22 @@ pub fn udp_faults(max_loss: f64) -> impl Strategy<Value = UdpConfig> {
         })
 }
 
-/// TCP conditions every correct protocol must live with: latency up to 5 ms, and reads
+/// TCP conditions every correct protocol must live with: latency up to 5 ms, jitter up to
+/// 20 ms (connections overtake one another; each keeps its order), and reads
 /// split at any frequency (0: never, 1: every read). Nothing fails. Shrinks toward zero
 /// latency and unsplit reads.
 pub fn tcp_conditions() -> impl Strategy<Value = TcpConfig> {
-    (micros_below(Duration::from_millis(5)), probability(1.0)).prop_map(|(latency, read_split)| {
-        TcpConfig {
+    (
+        micros_below(Duration::from_millis(5)),
+        micros_below(Duration::from_millis(20)),
+        probability(1.0),
+    )
+        .prop_map(|(latency, jitter, read_split)| TcpConfig {
             latency,
+            jitter,
             read_split,
             ..TcpConfig::default()
-        }
-    })
+        })
 }
 
 /// [`tcp_conditions`] plus failures: SYN loss (connects time out), refusals and resets,

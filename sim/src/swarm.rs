@@ -54,6 +54,7 @@ impl SimConfig {
     /// |---|---|---|
     /// | TCP latency | 1/2 of seeds (else the default 50 µs) | 10 µs to 2 s, log-uniform, long end rare |
     /// | TCP read splitting | 3/4 (else none) | 0.05 to 1 of reads |
+    /// | TCP jitter | 1/2 | up to 10 µs to 2 s, as latency |
     /// | lost SYNs | 1/5 | 1% to 30% |
     /// | refused connects | 1/5 | 1% to 30% |
     /// | resets on a data segment | 1/5 | 0.1% to 5% |
@@ -136,6 +137,15 @@ impl SimConfig {
             process.crash = m.strength(0.1, 1.0);
             process.crash_within = m.latency().max(Duration::from_millis(1));
         }
+        // Drawn last, so that the kinds drawn before keep the mixes they had.
+        let tcp = TcpConfig {
+            jitter: if m.on(0.5) {
+                m.latency()
+            } else {
+                Duration::ZERO
+            },
+            ..tcp
+        };
         Self {
             tcp,
             udp,

@@ -41,11 +41,13 @@ pub enum Site {
     CpuTime,
     /// Whether a parent learns of a stub's exit before its last output.
     ExitNotice,
+    /// A TCP segment's extra delay.
+    TcpJitter,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 17] = [
+    pub const ALL: [Site; 18] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -63,13 +65,14 @@ impl Site {
         Site::User,
         Site::CpuTime,
         Site::ExitNotice,
+        Site::TcpJitter,
     ];
 
     /// The random stream this site draws from.
     pub(crate) fn stream(self) -> Stream {
         match self {
             Site::HostOrder | Site::ReadyOrder => Stream::Scheduling,
-            Site::TcpReadSplit | Site::UdpJitter => Stream::Network,
+            Site::TcpReadSplit | Site::UdpJitter | Site::TcpJitter => Stream::Network,
             Site::TcpSynDrop
             | Site::TcpRefuse
             | Site::TcpReset
@@ -93,7 +96,8 @@ impl Site {
             | Site::ProcessCrashTime
             | Site::EnvOrder
             | Site::User
-            | Site::CpuTime => 0,
+            | Site::CpuTime
+            | Site::TcpJitter => 0,
             Site::TcpReadSplit
             | Site::TcpSynDrop
             | Site::TcpRefuse
@@ -142,6 +146,7 @@ impl Site {
             Site::User => "user",
             Site::CpuTime => "cpu-time",
             Site::ExitNotice => "exit-notice",
+            Site::TcpJitter => "tcp-jitter",
         }
     }
 

@@ -100,7 +100,7 @@ impl Sim {
                 if !connecting {
                     return;
                 }
-                let at = sim.now_virtual().saturating_add(sim.config().tcp.latency);
+                let at = sim.now_virtual().saturating_add(sim.tcp_delay());
                 let key = (host as u64) << 40 | id;
                 sim.schedule_io(server, at, Lane::Tcp(TAG_SYN, key), move |sim| {
                     sim.tcp_arrived(&Msgs::one(msg));
@@ -167,7 +167,7 @@ impl Sim {
     /// Schedules the arrival of a handshake segment at endpoint `to` one latency from now:
     /// `arrive` runs there, in order with the endpoint's other deliveries.
     fn tcp_segment_to(&mut self, to: Peer, arrive: impl FnOnce(&mut Sim) + 'static) {
-        let at = self.now_virtual().saturating_add(self.config().tcp.latency);
+        let at = self.now_virtual().saturating_add(self.tcp_delay());
         self.schedule_io(to.host, at, Lane::Tcp(TAG_CONN, to.conn), arrive);
     }
 

@@ -84,6 +84,10 @@ pub struct TcpConfig {
     /// `connect_failed(Io(ConnectionReset))`, as on a loopback OS, instead of `connected`
     /// then `Reset`; the contract allows both. Drawn from a stream of its own. Default 0.25.
     pub late_connect: f64,
+    /// Up to this much extra delay per segment, drawn uniformly from the seed: segments of
+    /// different connections (and hosts) overtake one another, while each connection's
+    /// bytes keep their order. Default: zero.
+    pub jitter: Duration,
 }
 
 impl Default for TcpConfig {
@@ -92,6 +96,7 @@ impl Default for TcpConfig {
             latency: Duration::from_micros(50),
             read_split: 0.25,
             late_connect: 0.25,
+            jitter: Duration::ZERO,
             window: 256 * 1024,
             syn_drop: 0.0,
             refuse: 0.0,
@@ -223,6 +228,22 @@ impl Subsystem<Sim> for TcpSubsystem {
 }
 
 impl Sim {
+    /// How long a segment sent now takes: the latency, plus a drawn share of the jitter
+    /// (nothing is drawn without jitter).
+    pub(super) fn tcp_delay(&mut self) -> Duration {
+        let (latency, jitter) = {
+            let c = &self.config().tcp;
+            (c.latency, c.jitter)
+        };
+        let span = u64::try_from(jitter.as_nanos()).unwrap_or(u64::MAX);
+        if span == 0 {
+            return latency;
+        }
+        let raw = u128::from(self.draw(Site::TcpJitter));
+        let extra = ((raw * (u128::from(span) + 1)) >> 64) as u64;
+        latency.saturating_add(Duration::from_nanos(extra))
+    }
+
     /// Whether a fault of probability `p` strikes, drawn from the faults stream (nothing is
     /// drawn when `p` is zero, so faults that are off leave the stream alone).
     fn tcp_chance(&mut self, site: Site, p: f64) -> bool {
