@@ -548,3 +548,65 @@ fn sim_tcp_jitter_lets_connections_overtake_each_other() {
     assert_eq!(orders(Duration::ZERO), ["ab"]);
     assert_eq!(orders(Duration::from_millis(5)), ["ab", "ba"]);
 }
+
+/// With a link bandwidth, a mebibyte takes about a second at a mebibyte a second; without
+/// one it takes a few latencies.
+#[test]
+fn sim_tcp_bandwidth_makes_a_large_transfer_take_time() {
+    use std::num::NonZeroU64;
+    use twinreactor::{ConnId, Disconnect, StreamFactory, StreamProtocol};
+
+    const SIZE: usize = 1 << 20;
+    struct Sink(Rc<RefCell<usize>>);
+    impl StreamProtocol for Sink {
+        fn data(&mut self, r: &mut dyn Reactor, _: ConnId, bytes: &[u8]) {
+            *self.0.borrow_mut() += bytes.len();
+            if *self.0.borrow() == SIZE {
+                r.stop().unwrap();
+            }
+        }
+        fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+    }
+    struct Sinks(Rc<RefCell<usize>>);
+    impl StreamFactory for Sinks {
+        fn accept(
+            &mut self,
+            _: &mut dyn Reactor,
+            _: SocketAddr,
+        ) -> Option<Box<dyn StreamProtocol>> {
+            Some(Box::new(Sink(self.0.clone())))
+        }
+    }
+    struct Source;
+    impl StreamProtocol for Source {
+        fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+            r.write(conn, &vec![7u8; SIZE]).unwrap();
+        }
+        fn data(&mut self, _: &mut dyn Reactor, _: ConnId, _: &[u8]) {}
+        fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+    }
+    let took = |bandwidth: Option<NonZeroU64>| {
+        let mut sim = sim_with(
+            1,
+            TcpConfig {
+                bandwidth,
+                ..TcpConfig::default()
+            },
+        );
+        let got = Rc::new(RefCell::new(0));
+        let l = sim
+            .listen_tcp("127.0.0.1:7".parse().unwrap(), Box::new(Sinks(got.clone())))
+            .unwrap();
+        let addr = sim.listener_addr(l).unwrap();
+        sim.connect_tcp(addr, Box::new(Source), Duration::from_secs(1))
+            .unwrap();
+        sim.run().unwrap();
+        sim.now()
+    };
+    assert!(took(None) < Duration::from_millis(50), "{:?}", took(None));
+    let slow = took(NonZeroU64::new(1 << 20));
+    assert!(
+        slow >= Duration::from_secs(1) && slow < Duration::from_millis(1100),
+        "{slow:?}"
+    );
+}

@@ -88,6 +88,11 @@ pub struct TcpConfig {
     /// different connections (and hosts) overtake one another, while each connection's
     /// bytes keep their order. Default: zero.
     pub jitter: Duration,
+    /// The bandwidth of each link between two hosts (and of a host's loopback), in bytes a
+    /// second: a data segment occupies its link for its length over it, and segments on one
+    /// link wait for one another, so a large transfer takes realistic virtual time. `None`
+    /// (the default): unlimited. A zero bandwidth cannot be written.
+    pub bandwidth: Option<std::num::NonZeroU64>,
 }
 
 impl Default for TcpConfig {
@@ -97,6 +102,7 @@ impl Default for TcpConfig {
             read_split: 0.25,
             late_connect: 0.25,
             jitter: Duration::ZERO,
+            bandwidth: None,
             window: 256 * 1024,
             syn_drop: 0.0,
             refuse: 0.0,
@@ -140,6 +146,9 @@ pub(crate) struct HostTcp {
     held: Vec<Held>,
     /// Endpoints with segments held that may give up, with when their first one was held.
     holding: BTreeMap<u64, Duration>,
+    /// With [`TcpConfig::bandwidth`]: when each link from this host (by receiving host)
+    /// has finished sending what it was given.
+    link_free: BTreeMap<usize, Duration>,
 }
 
 impl Default for HostTcp {
@@ -153,6 +162,7 @@ impl Default for HostTcp {
             ports_in_use: BTreeSet::new(),
             held: Vec::new(),
             holding: BTreeMap::new(),
+            link_free: BTreeMap::new(),
         }
     }
 }
@@ -228,6 +238,22 @@ impl Subsystem<Sim> for TcpSubsystem {
 }
 
 impl Sim {
+    /// When a segment of `len` bytes from `from` to `to`, handed to the link now, has left
+    /// it: at once without a bandwidth; else once the link has sent what it had, and then
+    /// this segment.
+    pub(super) fn tcp_link_done(&mut self, from: usize, to: usize, len: usize) -> Duration {
+        let now = self.now_virtual();
+        let Some(bandwidth) = self.config().tcp.bandwidth else {
+            return now;
+        };
+        let nanos = (len as u128 * 1_000_000_000).div_ceil(u128::from(bandwidth.get()));
+        let send = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+        let free = self.host_mut(from).tcp.link_free.entry(to).or_insert(now);
+        let done = (*free).max(now).saturating_add(send);
+        *free = done;
+        done
+    }
+
     /// How long a segment sent now takes: the latency, plus a drawn share of the jitter
     /// (nothing is drawn without jitter).
     pub(super) fn tcp_delay(&mut self) -> Duration {

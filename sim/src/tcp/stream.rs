@@ -194,7 +194,12 @@ impl Sim {
     /// Schedules `segment` from `sender` to arrive at `to` one latency from now (see
     /// [`Sim::tcp_emit`]).
     pub(super) fn tcp_deliver(&mut self, sender: Peer, to: Peer, segment: Segment, msgs: Msgs) {
-        let at = self.now_virtual().saturating_add(self.tcp_delay());
+        let len = match &segment {
+            Segment::Data(bytes) => bytes.len(),
+            Segment::Fin | Segment::Rst => 0,
+        };
+        let sent = self.tcp_link_done(sender.host, to.host, len);
+        let at = sent.saturating_add(self.tcp_delay());
         let lane = Lane::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
             // Nobody there: the segment travels alone (data will be answered with RST).
