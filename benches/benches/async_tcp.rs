@@ -8,79 +8,24 @@
 //! Run with `cargo bench -p twinreactor-benches --bench async_tcp` (`SCALE=x` multiplies
 //! every round-trip count by `x`).
 
-use std::cell::Cell;
 use std::hint::black_box;
-use std::net::SocketAddr;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+#[path = "shared/callbacks.rs"]
+mod callbacks;
+#[path = "shared/tokio_peer.rs"]
+mod tokio_peer;
+
+use callbacks::{drive, EchoFactory, MSG};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
-use twinreactor::{ConnId, Disconnect, Reactor, StreamFactory, StreamProtocol};
+use tokio_peer::tokio_current_thread;
+use twinreactor::Reactor;
 use twinreactor_async::{block_on, spawn, TcpListener, TcpStream};
 use twinreactor_real::RealReactor;
 use twinreactor_sim::{Sim, SimConfig, TcpConfig};
 
-/// The message size.
-const MSG: usize = 64;
 /// The simulator's seed.
 const SEED: u64 = 0x7c9;
-/// A connect timeout that never fires.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Sends a message, waits until as many bytes came back, `left` times, then closes; the
-/// reactor stops when the last connection has ended.
-struct Pinger {
-    left: usize,
-    got: usize,
-    open: Rc<Cell<usize>>,
-}
-
-impl StreamProtocol for Pinger {
-    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
-        r.write(conn, &[7; MSG]).expect("open");
-    }
-
-    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        self.got += bytes.len();
-        while self.got >= MSG {
-            self.got -= MSG;
-            self.left -= 1;
-            if self.left == 0 {
-                r.close(conn).expect("open");
-                return;
-            }
-            r.write(conn, &[7; MSG]).expect("open");
-        }
-    }
-
-    fn disconnected(&mut self, r: &mut dyn Reactor, _: ConnId, reason: Disconnect) {
-        assert_eq!(reason, Disconnect::Done);
-        self.open.set(self.open.get() - 1);
-        if self.open.get() == 0 {
-            r.stop().expect("running");
-        }
-    }
-}
-
-/// Writes back what it reads.
-struct Echo;
-
-impl StreamProtocol for Echo {
-    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
-        r.write(conn, bytes).expect("open");
-    }
-
-    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
-}
-
-/// Accepts with [`Echo`].
-struct EchoFactory;
-
-impl StreamFactory for EchoFactory {
-    fn accept(&mut self, _: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
-        Some(Box::new(Echo))
-    }
-}
 
 /// The callback ping-pong on `r`: returns the wall time of the run.
 fn callbacks(r: &mut dyn Reactor, conns: usize, rts: usize) -> Duration {
@@ -88,19 +33,7 @@ fn callbacks(r: &mut dyn Reactor, conns: usize, rts: usize) -> Duration {
         .listen_tcp("127.0.0.1:0".parse().unwrap(), Box::new(EchoFactory))
         .expect("listen");
     let addr = r.listener_addr(l).expect("listening");
-    let open = Rc::new(Cell::new(conns));
-    for _ in 0..conns {
-        let pinger = Pinger {
-            left: rts,
-            got: 0,
-            open: open.clone(),
-        };
-        r.connect_tcp(addr, Box::new(pinger), TIMEOUT)
-            .expect("connect");
-    }
-    let start = Instant::now();
-    r.run().expect("run");
-    start.elapsed()
+    drive(r, addr, conns, rts)
 }
 
 /// The same exchange written async on `r`: returns the wall time of the run.
@@ -162,51 +95,6 @@ fn sim() -> Sim {
 
 fn real() -> RealReactor {
     RealReactor::new().expect("reactor")
-}
-
-/// tokio's current-thread runtime: both sides in one runtime, over loopback.
-fn tokio_current_thread(conns: usize, rts: usize) -> Duration {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 4096];
-                    while let Ok(n @ 1..) = s.read(&mut buf).await {
-                        if s.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-        let start = Instant::now();
-        let clients: Vec<_> = (0..conns)
-            .map(|_| {
-                tokio::spawn(async move {
-                    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-                    s.set_nodelay(true).expect("nodelay");
-                    let mut buf = [0u8; MSG];
-                    for _ in 0..rts {
-                        s.write_all(&[7; MSG]).await.expect("write");
-                        s.read_exact(&mut buf).await.expect("read");
-                    }
-                })
-            })
-            .collect();
-        for c in clients {
-            c.await.expect("client");
-        }
-        start.elapsed()
-    })
 }
 
 /// The best of three runs (the machine may be shared: the best is the least disturbed).

@@ -8,13 +8,17 @@
 //! Run with `cargo bench -p twinreactor-benches --bench seeds`. `SCALE=x` multiplies every
 //! seed count by `x` (default 1).
 
-mod ping_pong;
+#[path = "shared/callbacks.rs"]
+mod callbacks;
+#[path = "shared/turmoil_peer.rs"]
+mod turmoil_peer;
 
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ping_pong::{drive, turmoil_sim, EchoFactory};
+use callbacks::{drive, EchoFactory};
+use turmoil_peer::turmoil_sim;
 use twinreactor_sim::{Sim, SimConfig, Sweep};
 
 /// Round trips per simulation.

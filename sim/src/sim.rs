@@ -264,6 +264,23 @@ impl Sim {
         self.choices.draw(site, p)
     }
 
+    /// `latency` plus a uniform draw at `site` of up to `jitter` (nothing is drawn without
+    /// jitter).
+    pub(crate) fn draw_delay(
+        &mut self,
+        latency: Duration,
+        jitter: Duration,
+        site: Site,
+    ) -> Duration {
+        let span = u64::try_from(jitter.as_nanos()).unwrap_or(u64::MAX);
+        if span == 0 {
+            return latency;
+        }
+        let raw = u128::from(self.draw(site));
+        let extra = ((raw * (u128::from(span) + 1)) >> 64) as u64;
+        latency.saturating_add(Duration::from_nanos(extra))
+    }
+
     /// Whether a fault of probability `p` strikes, drawn at `site`.
     pub(crate) fn draw_chance(&mut self, site: Site, p: f64) -> bool {
         unit(self.draw_fault(site, p)) < p

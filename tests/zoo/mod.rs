@@ -94,6 +94,12 @@ impl StreamProtocol for Echo {
     fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
 }
 
+/// An echo server on 127.0.0.1:7.
+fn listen_echo(r: &mut dyn Reactor) -> Result<(), twinreactor::TcpError> {
+    let echo = Accept(|| Box::new(Echo) as Box<dyn StreamProtocol>);
+    r.listen_tcp(local(7), Box::new(echo)).map(drop)
+}
+
 /// Accepts with a protocol made by the closure.
 struct Accept<F>(F);
 
@@ -140,11 +146,7 @@ impl StreamProtocol for Greeter {
 /// An echo client that takes its first read for the whole answer.
 fn first_read_is_whole(config: SimConfig, buggy: bool) -> Result<(), String> {
     let mut sim = sim(config);
-    sim.listen_tcp(
-        local(7),
-        Box::new(Accept(|| Box::new(Echo) as Box<dyn StreamProtocol>)),
-    )
-    .map_err(|e| e.to_string())?;
+    listen_echo(&mut sim).map_err(|e| e.to_string())?;
     let heard = Shared::default();
     sim.connect_tcp(
         local(7),
@@ -212,11 +214,7 @@ impl StreamProtocol for Persistent {
 /// without an answer.
 fn no_connect_retry(config: SimConfig, buggy: bool) -> Result<(), String> {
     let mut sim = sim(config);
-    sim.listen_tcp(
-        local(7),
-        Box::new(Accept(|| Box::new(Echo) as Box<dyn StreamProtocol>)),
-    )
-    .map_err(|e| e.to_string())?;
+    listen_echo(&mut sim).map_err(|e| e.to_string())?;
     let heard = Shared::default();
     let h = heard.clone();
     sim.after(Duration::ZERO, move |r| {
@@ -547,11 +545,7 @@ impl StreamProtocol for Reconnect {
 fn reconnect_storm(config: SimConfig, buggy: bool) -> Result<(), String> {
     let mut sim = sim(config);
     sim.after(Duration::from_secs(1), |r| {
-        r.listen_tcp(
-            local(7),
-            Box::new(Accept(|| Box::new(Echo) as Box<dyn StreamProtocol>)),
-        )
-        .ok();
+        listen_echo(r).ok();
     });
     let tries = Rc::new(Cell::new(0));
     let backoff = (!buggy).then_some(Duration::from_millis(10));

@@ -261,13 +261,7 @@ impl Sim {
             let c = &self.config().tcp;
             (c.latency, c.jitter)
         };
-        let span = u64::try_from(jitter.as_nanos()).unwrap_or(u64::MAX);
-        if span == 0 {
-            return latency;
-        }
-        let raw = u128::from(self.draw(Site::TcpJitter));
-        let extra = ((raw * (u128::from(span) + 1)) >> 64) as u64;
-        latency.saturating_add(Duration::from_nanos(extra))
+        self.draw_delay(latency, jitter, Site::TcpJitter)
     }
 
     /// Whether a fault of probability `p` strikes, drawn from the faults stream (nothing is

@@ -1,5 +1,5 @@
-//! The TCP ping-pong that the `tcp` and `seeds` benches share: a pinger that makes 64-byte
-//! round trips, an echo server, and the same exchange in turmoil.
+//! The callback TCP ping-pong the benches share: a pinger that makes 64-byte round trips,
+//! and an echo server.
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -86,59 +86,5 @@ pub fn drive(r: &mut dyn Reactor, addr: SocketAddr, conns: usize, rts: usize) ->
     }
     let start = Instant::now();
     r.run().expect("run");
-    start.elapsed()
-}
-
-/// turmoil: a tokio-based network simulator, zero latency, both sides as turmoil hosts;
-/// the wall time of its run.
-pub fn turmoil_sim(conns: usize, rts: usize, seed: u64) -> Duration {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut sim = turmoil::Builder::new()
-        .simulation_duration(Duration::from_secs(1_000_000))
-        .min_message_latency(Duration::ZERO)
-        .max_message_latency(Duration::ZERO)
-        .rng_seed(seed)
-        .build();
-    sim.host("server", || async {
-        let listener = turmoil::net::TcpListener::bind("0.0.0.0:7000").await?;
-        loop {
-            let (mut s, _) = listener.accept().await?;
-            tokio::spawn(async move {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if s.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    sim.client("client", async move {
-        let clients: Vec<_> = (0..conns)
-            .map(|_| {
-                tokio::spawn(async move {
-                    let mut s = turmoil::net::TcpStream::connect("server:7000")
-                        .await
-                        .expect("connect");
-                    let mut buf = [0u8; MSG];
-                    for _ in 0..rts {
-                        s.write_all(&[7; MSG]).await.expect("write");
-                        s.read_exact(&mut buf).await.expect("read");
-                    }
-                })
-            })
-            .collect();
-        for c in clients {
-            c.await?;
-        }
-        Ok(())
-    });
-    let start = Instant::now();
-    sim.run().expect("turmoil run");
     start.elapsed()
 }
