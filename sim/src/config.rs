@@ -62,6 +62,49 @@ impl SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The network and process settings that differ from the defaults, in words
+    /// (`tcp latency 1.2ms, udp loss 0.31`): what a failure report says of a swarm seed's
+    /// fault mix. Empty with the defaults.
+    pub fn mix_in_words(&self) -> String {
+        let (tcp, udp, process) = (
+            TcpConfig::default(),
+            UdpConfig::default(),
+            ProcessConfig::default(),
+        );
+        let mut words = Vec::new();
+        let mut time = |name: &str, value: Duration, default: Duration| {
+            if value != default {
+                words.push(format!("{name} {value:?}"));
+            }
+        };
+        time("tcp latency", self.tcp.latency, tcp.latency);
+        time("tcp jitter", self.tcp.jitter, tcp.jitter);
+        time("udp latency", self.udp.latency, udp.latency);
+        time("udp jitter", self.udp.jitter, udp.jitter);
+        time("process latency", self.process.latency, process.latency);
+        let mut share = |name: &str, value: f64, default: f64| {
+            if value != default {
+                words.push(format!("{name} {value:.3}"));
+            }
+        };
+        share("tcp read-split", self.tcp.read_split, tcp.read_split);
+        share("tcp syn-drop", self.tcp.syn_drop, tcp.syn_drop);
+        share("tcp refuse", self.tcp.refuse, tcp.refuse);
+        share("tcp reset", self.tcp.reset, tcp.reset);
+        share("udp loss", self.udp.loss, udp.loss);
+        share("udp duplication", self.udp.duplication, udp.duplication);
+        share("process crash", self.process.crash, process.crash);
+        if let Some(bandwidth) = self.tcp.bandwidth {
+            words.push(format!("tcp bandwidth {bandwidth}B/s"));
+        }
+        if let Some(cpu) = self.cpu {
+            words.push(format!("cpu {cpu:?}"));
+        }
+        words.join(", ")
+    }
+}
+
 /// The seed forced by [`SEED_ENV`], if it is set; the raw text if it does not parse.
 pub fn seed_override() -> Result<Option<u64>, String> {
     let Ok(raw) = std::env::var(SEED_ENV) else {

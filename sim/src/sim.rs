@@ -305,6 +305,7 @@ impl Sim {
             callback_host,
             trace: self.trace.clone(),
             traced: self.config.record_trace,
+            mix: self.config.mix_in_words(),
         }
     }
 

@@ -250,6 +250,7 @@ fn path_after(text: &str, label: &str) -> PathBuf {
 fn a_failure_saves_its_tape_and_the_tape_replays_the_same_trace() {
     let out = run("a_swarm_sweep_of_the_greeting", &[], false);
     let r = report(&out, 11);
+    assert_has(&r, "  mix:     ");
     let tape = path_after(&r, "  tape:    ");
     let trace = std::fs::read(trace_file(&r)).unwrap();
     let tape_env = tape.to_str().unwrap();

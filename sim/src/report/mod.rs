@@ -47,6 +47,8 @@ pub(crate) struct SimSnapshot {
     pub trace: TraceHandle,
     /// Whether the trace was recorded at all.
     pub traced: bool,
+    /// Its network and process settings that differ from the defaults, in words.
+    pub mix: String,
 }
 
 thread_local! {
@@ -176,6 +178,9 @@ impl Failure {
         }
         if let Some(sweep) = &self.sweep {
             lines.push(format!("  sweep:   {sweep}"));
+        }
+        if let Some(sim) = self.sim.as_ref().filter(|s| !s.mix.is_empty()) {
+            lines.push(format!("  mix:     {}", sim.mix));
         }
         lines.push(format!("  replay:  {}", id.cargo_command(self.seed)));
         if let Some(nextest) = id.nextest_command(self.seed) {
