@@ -135,3 +135,101 @@ mod tests {
         assert_eq!(parse_seed("seven"), None);
     }
 }
+
+/// A setting of a [`SimConfig`] that no simulation can follow.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{setting} = {value}: {why}")]
+pub struct ConfigError {
+    /// The setting, as its path in `SimConfig` (`udp.loss`).
+    pub setting: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What is wrong with it.
+    pub why: &'static str,
+}
+
+impl SimConfig {
+    /// Checks every setting: probabilities are numbers from 0 to 1, the time limit and the
+    /// livelock bound are not zero, a jitter is at most a day. The first setting that is
+    /// wrong is the error; [`Sim::try_with_config`](crate::Sim::try_with_config) calls this.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let probabilities = [
+            ("tcp.read_split", self.tcp.read_split),
+            ("tcp.syn_drop", self.tcp.syn_drop),
+            ("tcp.refuse", self.tcp.refuse),
+            ("tcp.reset", self.tcp.reset),
+            ("tcp.late_connect", self.tcp.late_connect),
+            ("udp.loss", self.udp.loss),
+            ("udp.duplication", self.udp.duplication),
+            ("process.crash", self.process.crash),
+            ("process.early_exit", self.process.early_exit),
+        ];
+        for (setting, p) in probabilities {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(ConfigError {
+                    setting,
+                    value: p.to_string(),
+                    why: "a probability is a number from 0 to 1",
+                });
+            }
+        }
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        for (setting, jitter) in [
+            ("tcp.jitter", self.tcp.jitter),
+            ("udp.jitter", self.udp.jitter),
+        ] {
+            if jitter > DAY {
+                return Err(ConfigError {
+                    setting,
+                    value: format!("{jitter:?}"),
+                    why: "a jitter above a day is not a network, and would overflow the clock",
+                });
+            }
+        }
+        if self.time_limit.is_zero() {
+            return Err(ConfigError {
+                setting: "time_limit",
+                value: "0s".into(),
+                why: "nothing could ever run",
+            });
+        }
+        if self.livelock_iterations == 0 {
+            return Err(ConfigError {
+                setting: "livelock_iterations",
+                value: "0".into(),
+                why: "every run would be a livelock",
+            });
+        }
+        if self.process.max_chunk == 0 {
+            return Err(ConfigError {
+                setting: "process.max_chunk",
+                value: "0".into(),
+                why: "output would never move",
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod validate_tests {
+    use super::SimConfig;
+
+    #[test]
+    fn impossible_settings_are_errors_naming_the_setting() {
+        let mut c = SimConfig::exact(1);
+        assert_eq!(c.validate(), Ok(()));
+        c.udp.loss = f64::NAN;
+        assert_eq!(c.validate().unwrap_err().setting, "udp.loss");
+        c.udp.loss = 0.0;
+        c.tcp.syn_drop = -0.5;
+        let e = c.validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "tcp.syn_drop = -0.5: a probability is a number from 0 to 1"
+        );
+        c.tcp.syn_drop = 0.0;
+        c.tcp.jitter = std::time::Duration::from_secs(90_000);
+        assert_eq!(c.validate().unwrap_err().setting, "tcp.jitter");
+    }
+}

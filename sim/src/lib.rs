@@ -46,7 +46,7 @@ mod tracing_bridge;
 mod udp;
 
 pub use choice::{Choice, Site, Tape, TapeError};
-pub use config::{parse_seed, seed_override, SimConfig, SEED_ENV};
+pub use config::{parse_seed, seed_override, ConfigError, SimConfig, SEED_ENV};
 pub use cpu::{CpuCost, CpuCostError};
 pub use error::SimError;
 pub use host::HostId;

@@ -83,8 +83,22 @@ impl Sim {
         Self::with_config(SimConfig::new(seed))
     }
 
+    /// A simulation with one host and these settings, once [`SimConfig::validate`] finds
+    /// nothing wrong with them.
+    pub fn try_with_config(config: SimConfig) -> Result<Self, crate::ConfigError> {
+        config.validate()?;
+        Ok(Self::with_config(config))
+    }
+
     /// A simulation with one host and these settings.
+    ///
+    /// # Panics
+    /// If a setting is impossible (see [`SimConfig::validate`]; the message names it):
+    /// use [`Sim::try_with_config`] to get the error instead.
     pub fn with_config(config: SimConfig) -> Self {
+        if let Err(e) = config.validate() {
+            panic!("twinreactor-sim: impossible setting {e}");
+        }
         report::hook::install();
         Self {
             choices: Choices::new(config.seed),
