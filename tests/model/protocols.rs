@@ -1,0 +1,189 @@
+//! The protocols a sequence installs: each checks its callback against the model, then runs
+//! the operations the sequence gave it.
+
+use std::net::SocketAddr;
+
+use twinreactor::{
+    ConnId, ConnectError, DatagramProtocol, Disconnect, Reactor, SocketId, StreamFactory,
+    StreamProtocol,
+};
+
+use crate::exec::{lock, run_body, Ctx};
+use crate::ops::Body;
+use crate::shadow::io::{ConnState, SockState};
+
+/// A UDP protocol: `started` and the first `datagram` run their bodies.
+pub struct Datagrams {
+    ctx: Ctx,
+    started: Option<Body>,
+    datagram: Option<Body>,
+}
+
+impl Datagrams {
+    /// A protocol with these bodies.
+    pub fn new(ctx: &Ctx, started: &Body, datagram: &Body) -> Self {
+        Self {
+            ctx: ctx.clone(),
+            started: Some(started.clone()),
+            datagram: Some(datagram.clone()),
+        }
+    }
+}
+
+impl DatagramProtocol for Datagrams {
+    fn started(&mut self, r: &mut dyn Reactor, socket: SocketId) {
+        {
+            let mut m = lock(&self.ctx);
+            m.gate("started");
+            let s = m.io.sock(socket);
+            assert!(!s.started, "{socket}: started twice");
+            assert_ne!(s.state, SockState::Ended, "{socket}: started after stopped");
+            s.started = true;
+        }
+        run_body(r, &self.ctx, &self.started.take().unwrap_or_default());
+    }
+
+    fn datagram(&mut self, r: &mut dyn Reactor, socket: SocketId, _: &[u8], from: SocketAddr) {
+        {
+            let mut m = lock(&self.ctx);
+            m.gate("datagram");
+            m.io.datagram(socket, from);
+        }
+        run_body(r, &self.ctx, &self.datagram.take().unwrap_or_default());
+    }
+
+    fn stopped(&mut self, _: &mut dyn Reactor, socket: SocketId) {
+        let mut m = lock(&self.ctx);
+        m.gate_final("stopped");
+        if m.io.sock(socket).state == SockState::Bound {
+            m.shutdown_evidence();
+        }
+        let s = m.io.sock(socket);
+        assert!(s.started, "{socket}: stopped before started");
+        assert_eq!(s.state, SockState::Closing, "{socket}: stopped while not closed");
+        s.state = SockState::Ended;
+        m.io.shut_socks.retain(|&s| s != socket);
+    }
+}
+
+/// A listener's factory: `accept` runs its body (on the first connection), then accepts
+/// with a [`Stream`] that runs `server`.
+pub struct Listener {
+    ctx: Ctx,
+    accept: Option<Body>,
+    server: Body,
+}
+
+impl Listener {
+    /// A factory with these bodies.
+    pub fn new(ctx: &Ctx, accept: &Body, server: &Body) -> Self {
+        Self {
+            ctx: ctx.clone(),
+            accept: Some(accept.clone()),
+            server: server.clone(),
+        }
+    }
+}
+
+impl StreamFactory for Listener {
+    fn accept(&mut self, r: &mut dyn Reactor, _: SocketAddr) -> Option<Box<dyn StreamProtocol>> {
+        lock(&self.ctx).gate("accept");
+        run_body(r, &self.ctx, &self.accept.take().unwrap_or_default());
+        Some(Box::new(Stream::server(&self.ctx, &self.server)))
+    }
+}
+
+/// A TCP protocol: its first callback and its final one run `body`.
+pub struct Stream {
+    ctx: Ctx,
+    client: bool,
+    first: Option<Body>,
+    last: Option<Body>,
+}
+
+impl Stream {
+    /// The protocol of a connection made with `connect_tcp`.
+    pub fn client(ctx: &Ctx, body: &Body) -> Self {
+        Self::new(ctx, body, true)
+    }
+
+    /// The protocol of an accepted connection.
+    fn server(ctx: &Ctx, body: &Body) -> Self {
+        Self::new(ctx, body, false)
+    }
+
+    fn new(ctx: &Ctx, body: &Body, client: bool) -> Self {
+        Self {
+            ctx: ctx.clone(),
+            client,
+            first: Some(body.clone()),
+            last: Some(body.clone()),
+        }
+    }
+
+    /// Checks the end of `conn` (`shutdown`: the reason says shutdown ended it), then runs
+    /// the final body.
+    fn ended(&mut self, r: &mut dyn Reactor, conn: ConnId, shutdown: bool, what: &str) {
+        {
+            let mut m = lock(&self.ctx);
+            m.gate_final(what);
+            if shutdown {
+                m.shutdown_evidence();
+            }
+            let state = m.io.conn(conn);
+            let state = state.unwrap_or_else(|| panic!("{conn}: {what} before connected"));
+            assert_ne!(*state, ConnState::Ended, "{conn}: {what} after its end");
+            *state = ConnState::Ended;
+            m.io.shut.remove(&conn.raw());
+            m.connect_ended(conn);
+            m.finals += 1;
+        }
+        self.first = None;
+        run_body(r, &self.ctx, &self.last.take().unwrap_or_default());
+        lock(&self.ctx).finals -= 1;
+    }
+}
+
+impl StreamProtocol for Stream {
+    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+        {
+            let mut m = lock(&self.ctx);
+            m.gate("connected");
+            if self.client {
+                let state = m.io.conn(conn).expect("a client connection the model knows");
+                assert_eq!(*state, ConnState::Connecting, "{conn}: connected twice");
+                *state = ConnState::Open;
+                m.connect_ended(conn);
+            } else {
+                m.io.new_conn(conn, ConnState::Open);
+            }
+        }
+        run_body(r, &self.ctx, &self.first.take().unwrap_or_default());
+    }
+
+    fn data(&mut self, _: &mut dyn Reactor, conn: ConnId, _: &[u8]) {
+        let mut m = lock(&self.ctx);
+        m.gate("data");
+        let state = m.io.conn(conn).map(|s| *s);
+        assert_eq!(state, Some(ConnState::Open), "{conn}: data while not open");
+    }
+
+    fn disconnected(&mut self, r: &mut dyn Reactor, conn: ConnId, reason: Disconnect) {
+        let connected = lock(&self.ctx).io.conn(conn).map(|s| *s);
+        assert_ne!(
+            connected,
+            Some(ConnState::Connecting),
+            "{conn}: disconnected ({reason:?}) before connected"
+        );
+        self.ended(r, conn, reason == Disconnect::Shutdown, "disconnected");
+    }
+
+    fn connect_failed(&mut self, r: &mut dyn Reactor, conn: ConnId, error: ConnectError) {
+        let state = lock(&self.ctx).io.conn(conn).map(|s| *s);
+        assert!(
+            matches!(state, Some(ConnState::Connecting | ConnState::Closing)),
+            "{conn}: connect_failed ({error:?}) while {state:?}"
+        );
+        self.ended(r, conn, error == ConnectError::Cancelled, "connect_failed");
+    }
+}
