@@ -32,15 +32,30 @@ impl Datagrams {
 
 impl DatagramProtocol for Datagrams {
     fn started(&mut self, r: &mut dyn Reactor, socket: SocketId) {
-        {
+        // Shutdown delivers a `started` that had not run yet before `stopped`, in its close.
+        let closing = {
             let mut m = lock(&self.ctx);
-            m.gate("started");
+            if m.io.sock(socket).state == SockState::Bound && r.udp_local_addr(socket).is_err() {
+                // Closed, and not by the sequence: shutdown is closing everything.
+                m.shutdown_evidence();
+            }
+            let closing = m.life.closing || m.io.shut_sock(socket);
+            if closing {
+                m.gate_final("started");
+                m.finals += 1;
+            } else {
+                m.gate("started");
+            }
             let s = m.io.sock(socket);
             assert!(!s.started, "{socket}: started twice");
             assert_ne!(s.state, SockState::Ended, "{socket}: started after stopped");
             s.started = true;
-        }
+            closing
+        };
         run_body(r, &self.ctx, &self.started.take().unwrap_or_default());
+        if closing {
+            lock(&self.ctx).finals -= 1;
+        }
     }
 
     fn datagram(&mut self, r: &mut dyn Reactor, socket: SocketId, _: &[u8], from: SocketAddr) {
@@ -124,7 +139,7 @@ impl Stream {
     /// Checks the end of `conn` (`shutdown`: the reason says shutdown ended it), then runs
     /// the final body.
     fn ended(&mut self, r: &mut dyn Reactor, conn: ConnId, shutdown: bool, what: &str) {
-        {
+        let in_close = {
             let mut m = lock(&self.ctx);
             m.gate_final(what);
             if shutdown {
@@ -136,11 +151,15 @@ impl Stream {
             *state = ConnState::Ended;
             m.io.shut.remove(&conn.raw());
             m.connect_ended(conn);
-            m.finals += 1;
-        }
+            // Delivered by shutdown's close, which is not over until it returns.
+            m.finals += u32::from(m.life.closing);
+            m.life.closing
+        };
         self.first = None;
         run_body(r, &self.ctx, &self.last.take().unwrap_or_default());
-        lock(&self.ctx).finals -= 1;
+        if in_close {
+            lock(&self.ctx).finals -= 1;
+        }
     }
 }
 

@@ -116,6 +116,9 @@ pub(crate) struct HostTcp {
     held: Vec<Held>,
     /// Endpoints with segments held that may give up, with when their first one was held.
     holding: BTreeMap<u64, Duration>,
+    /// Connections that ended while one of their own callbacks ran (shutdown closed them
+    /// from there): each gets its final callback once that callback returns.
+    end_due: BTreeMap<u64, Option<End>>,
 }
 
 impl Default for HostTcp {
@@ -129,6 +132,7 @@ impl Default for HostTcp {
             ports_in_use: BTreeSet::new(),
             held: Vec::new(),
             holding: BTreeMap::new(),
+            end_due: BTreeMap::new(),
         }
     }
 }

@@ -62,6 +62,7 @@ impl Shadow {
         if self.life.closing && self.finals == 0 {
             self.life.closing = false;
             self.life.running = false;
+            self.advance(Event::Shutdown);
         }
     }
 
@@ -117,9 +118,9 @@ impl Shadow {
 
     /// `run()` returned `Ok`: checks it had a reason to.
     pub fn end_run(&mut self) {
-        self.settle();
         if !self.life.crash_requested {
             self.shutdown_evidence();
+            self.settle();
             assert!(
                 self.life.stopped,
                 "run() returned, but neither crash() nor a finished shutdown ended it: {:?}",
@@ -196,7 +197,8 @@ impl Shadow {
 
     /// Checks, once a call that runs triggers has returned, that each firing it touched ran
     /// every trigger it could.
-    pub fn check_settled(&self, event: Event) {
+    pub fn check_settled(&mut self, event: Event) {
+        self.settle();
         if let Some(f) = self.events.firings.get(&event) {
             if !f.busy && (f.entered || f.holds.is_empty()) {
                 panic!("{} stopped firing with nothing holding it: {f:?}", event.name());
@@ -216,7 +218,9 @@ impl Shadow {
             }
             if f.entered {
                 let phase = f.stage.expect("an entered stage is a phase");
-                if self.events.next_pending(event, phase).is_some() {
+                // Shutdown's close may add During triggers from its final callbacks.
+                let closing = f.role == Role::Shutdown && self.life.closing;
+                if closing || self.events.next_pending(event, phase).is_some() {
                     return;
                 }
                 let f = self.events.firings.get_mut(&event).expect("still firing");
@@ -270,6 +274,7 @@ impl Shadow {
         assert_eq!(t.state, TrigState::Pending, "g{raw} ran but is {:?}", t.state);
         if t.event == Event::Shutdown {
             self.shutdown_evidence();
+            self.settle();
         }
         assert_eq!(
             self.events.next_pending(t.event, t.phase),
