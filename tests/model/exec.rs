@@ -176,7 +176,11 @@ fn queue_remote(r: &mut dyn Reactor, ctx: &Ctx, body: Body) {
         {
             let mut m = lock(&ctx2);
             m.gate("a remote call");
-            assert_eq!(m.remote.pop_front(), Some(n), "remote calls run in queue order");
+            assert_eq!(
+                m.remote.pop_front(),
+                Some(n),
+                "remote calls run in queue order"
+            );
         }
         run_body(r, &ctx2, &body);
     });
@@ -305,7 +309,10 @@ fn io_op(r: &mut dyn Reactor, ctx: &Ctx, op: &Op) -> Option<()> {
                 let proto = Stream::client(ctx, client);
                 match r.connect_tcp(to, Box::new(proto), Duration::from_secs(5)) {
                     Ok(id) => {
-                        assert!(!closed, "connect_tcp after shutdown closed everything: {id}");
+                        assert!(
+                            !closed,
+                            "connect_tcp after shutdown closed everything: {id}"
+                        );
                         m.io.new_conn(id, ConnState::Connecting);
                         if let Some(t) = m.timers.connect_timer(&r.pending_timers()) {
                             m.io.connect_timers.insert(id.raw(), t);
@@ -332,7 +339,11 @@ fn io_op(r: &mut dyn Reactor, ctx: &Ctx, op: &Op) -> Option<()> {
             // The OS may have decided the end already (refusal, the peer's FIN or RST), with
             // the final callback still to come: then `write` is `Closed` and the others do
             // nothing (docs/contract/tcp.md).
-            let decided = if write { Err(TcpError::Closed(id)) } else { Ok(()) };
+            let decided = if write {
+                Err(TcpError::Closed(id))
+            } else {
+                Ok(())
+            };
             let live = matches!(
                 m.io.conn(id).map(|s| *s),
                 Some(ConnState::Connecting | ConnState::Open)

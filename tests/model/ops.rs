@@ -136,7 +136,12 @@ fn fired_event() -> impl Strategy<Value = Event> {
 fn leaf(place: Place) -> BoxedStrategy<Op> {
     let mut ops: Vec<(u32, BoxedStrategy<Op>)> = vec![
         (3, any::<Pick>().prop_map(Op::Cancel).boxed()),
-        (2, (any::<Pick>(), any::<bool>()).prop_map(|(p, far)| Op::Reschedule(p, far)).boxed()),
+        (
+            2,
+            (any::<Pick>(), any::<bool>())
+                .prop_map(|(p, far)| Op::Reschedule(p, far))
+                .boxed(),
+        ),
         (2, any::<Pick>().prop_map(Op::Postpone).boxed()),
         (1, any::<Pick>().prop_map(Op::TimerState).boxed()),
         (1, Just(Op::PendingTimers).boxed()),
@@ -146,7 +151,12 @@ fn leaf(place: Place) -> BoxedStrategy<Op> {
         (3, any::<Pick>().prop_map(Op::Complete).boxed()),
         (2, Just(Op::Stop).boxed()),
         (1, Just(Op::IsRunning).boxed()),
-        (2, (any::<Pick>(), any::<Pick>()).prop_map(|(a, b)| Op::SendUdp(a, b)).boxed()),
+        (
+            2,
+            (any::<Pick>(), any::<Pick>())
+                .prop_map(|(a, b)| Op::SendUdp(a, b))
+                .boxed(),
+        ),
         (1, any::<Pick>().prop_map(Op::CloseUdp).boxed()),
         (1, any::<Pick>().prop_map(Op::StopListening).boxed()),
         (2, any::<Pick>().prop_map(Op::Write).boxed()),

@@ -75,7 +75,11 @@ impl DatagramProtocol for Datagrams {
         }
         let s = m.io.sock(socket);
         assert!(s.started, "{socket}: stopped before started");
-        assert_eq!(s.state, SockState::Closing, "{socket}: stopped while not closed");
+        assert_eq!(
+            s.state,
+            SockState::Closing,
+            "{socket}: stopped while not closed"
+        );
         s.state = SockState::Ended;
         m.io.shut_socks.retain(|&s| s != socket);
     }
@@ -169,7 +173,9 @@ impl StreamProtocol for Stream {
             let mut m = lock(&self.ctx);
             m.gate("connected");
             if self.client {
-                let state = m.io.conn(conn).expect("a client connection the model knows");
+                let state =
+                    m.io.conn(conn)
+                        .expect("a client connection the model knows");
                 assert_eq!(*state, ConnState::Connecting, "{conn}: connected twice");
                 *state = ConnState::Open;
                 m.connect_ended(conn);

@@ -78,7 +78,11 @@ pub fn next_phase(p: Phase) -> Option<Phase> {
 impl Events {
     /// Records a new trigger; checks its id.
     pub fn added(&mut self, id: TriggerId, event: Event, phase: Phase) {
-        assert_eq!(id.raw(), self.triggers.len() as u64, "trigger ids count up from g0");
+        assert_eq!(
+            id.raw(),
+            self.triggers.len() as u64,
+            "trigger ids count up from g0"
+        );
         self.triggers.push(Trigger {
             event,
             phase,
@@ -130,7 +134,11 @@ impl Events {
 
     /// Records a new completion; checks its id.
     pub fn new_completion(&mut self, id: CompletionId) {
-        assert_eq!(id.raw(), self.completed.len() as u64, "completion ids count up from c0");
+        assert_eq!(
+            id.raw(),
+            self.completed.len() as u64,
+            "completion ids count up from c0"
+        );
         self.completed.push(false);
     }
 

@@ -135,7 +135,10 @@ impl Io {
         assert_eq!(s.state, SockState::Bound, "{id}: datagram after close");
         let addr = s.addr;
         let known = self.socks.iter().any(|s| s.addr == from);
-        assert!(known, "{id}: datagram from {from}, which no socket of ours has");
+        assert!(
+            known,
+            "{id}: datagram from {from}, which no socket of ours has"
+        );
         let left = self.in_flight.get_mut(&addr).filter(|n| **n > 0);
         let left = left.unwrap_or_else(|| panic!("{id}: more datagrams than were sent to it"));
         *left -= 1;
@@ -220,7 +223,11 @@ impl Io {
             assert_eq!(s.state, SockState::Ended, "{} never saw stopped", s.id);
         }
         for (id, state) in &self.conns {
-            assert_eq!(*state, ConnState::Ended, "{id} never saw its final callback");
+            assert_eq!(
+                *state,
+                ConnState::Ended,
+                "{id} never saw its final callback"
+            );
         }
     }
 }

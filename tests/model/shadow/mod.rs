@@ -138,7 +138,10 @@ impl Shadow {
     pub fn gate(&mut self, what: &str) {
         self.settle();
         assert!(self.life.in_run, "{what} ran outside run()");
-        assert!(!self.life.crash_requested, "{what} ran after crash() in the same run");
+        assert!(
+            !self.life.crash_requested,
+            "{what} ran after crash() in the same run"
+        );
     }
 
     /// Checks that a final I/O callback (`stopped`, `disconnected`, `connect_failed`) may come
@@ -146,7 +149,10 @@ impl Shadow {
     /// outside it (a shutdown held by a completion goes on inside that call).
     pub fn gate_final(&mut self, what: &str) {
         if self.life.in_run {
-            assert!(!self.life.crash_requested, "{what} ran after crash() in the same run");
+            assert!(
+                !self.life.crash_requested,
+                "{what} ran after crash() in the same run"
+            );
         } else {
             assert!(self.life.shutdown_closed, "{what} ran outside run()");
         }
@@ -201,7 +207,10 @@ impl Shadow {
         self.settle();
         if let Some(f) = self.events.firings.get(&event) {
             if !f.busy && (f.entered || f.holds.is_empty()) {
-                panic!("{} stopped firing with nothing holding it: {f:?}", event.name());
+                panic!(
+                    "{} stopped firing with nothing holding it: {f:?}",
+                    event.name()
+                );
             }
         }
     }
@@ -271,7 +280,12 @@ impl Shadow {
     pub fn trigger_runs(&mut self, raw: usize) {
         self.settle();
         let t = self.events.triggers[raw].clone();
-        assert_eq!(t.state, TrigState::Pending, "g{raw} ran but is {:?}", t.state);
+        assert_eq!(
+            t.state,
+            TrigState::Pending,
+            "g{raw} ran but is {:?}",
+            t.state
+        );
         if t.event == Event::Shutdown {
             self.shutdown_evidence();
             self.settle();

@@ -41,7 +41,10 @@ impl Timers {
     /// Records a new timer; checks its id is new and above every earlier one.
     pub fn scheduled(&mut self, id: TimerId, class: Class) {
         let last = self.all.keys().next_back();
-        assert!(last.is_none_or(|&l| l < id.raw()), "{id} reused or out of order");
+        assert!(
+            last.is_none_or(|&l| l < id.raw()),
+            "{id} reused or out of order"
+        );
         let seq = self.bump();
         let state = TimerState::Pending;
         self.all.insert(id.raw(), Timer { state, class, seq });
@@ -111,12 +114,17 @@ impl Timers {
     /// Checks that `id` may fire now, and marks it fired.
     pub fn fires(&mut self, id: TimerId) {
         let t = self.timer(id);
-        assert_eq!(t.state, TimerState::Pending, "{id} fired but is not pending");
+        assert_eq!(
+            t.state,
+            TimerState::Pending,
+            "{id} fired but is not pending"
+        );
         assert_ne!(t.class, Class::Far, "{id} fired an hour early");
         let seq = t.seq;
-        let earlier = self.all.iter().find(|(_, o)| {
-            o.state == TimerState::Pending && o.class == Class::Zero && o.seq < seq
-        });
+        let earlier = self
+            .all
+            .iter()
+            .find(|(_, o)| o.state == TimerState::Pending && o.class == Class::Zero && o.seq < seq);
         if let Some((raw, _)) = earlier {
             panic!("{id} fired before t{raw}, which was due earlier (deadline, then FIFO)");
         }
@@ -124,7 +132,9 @@ impl Timers {
     }
 
     fn timer(&mut self, id: TimerId) -> &mut Timer {
-        self.all.get_mut(&id.raw()).expect("a timer the model knows")
+        self.all
+            .get_mut(&id.raw())
+            .expect("a timer the model knows")
     }
 
     /// Checks `pending_timers()`: exactly the pending timers; zero-delay ones in sequence
@@ -143,18 +153,26 @@ impl Timers {
             .collect();
         let mut sorted = zero.clone();
         sorted.sort_by_key(|t| self.all[&t.raw()].seq);
-        assert_eq!(zero, sorted, "pending_timers lists zero-delay timers out of order");
+        assert_eq!(
+            zero, sorted,
+            "pending_timers lists zero-delay timers out of order"
+        );
         let first_far = got
             .iter()
             .position(|t| class(t) == Some(Class::Far))
             .unwrap_or(got.len());
         assert!(
-            got[first_far..].iter().all(|t| class(t) == Some(Class::Far)),
+            got[first_far..]
+                .iter()
+                .all(|t| class(t) == Some(Class::Far)),
             "pending_timers lists a far timer before a near one: {list:?}"
         );
         got.sort_unstable();
         let want = self.ids(|t| t.state == TimerState::Pending && t.class != Class::Connect);
-        assert_eq!(got, want, "pending_timers lists other timers than the pending ones");
+        assert_eq!(
+            got, want,
+            "pending_timers lists other timers than the pending ones"
+        );
     }
 
     /// The pending guard timers.
