@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use twinreactor::{
-    CompletionId, ConnId, ListenerId, Reactor, SocketId, TcpError, TimerId, TriggerId, UdpError,
-    UdpOptions,
+    CompletionId, ConnId, ListenerId, ProcessError, ProcessId, Reactor, Signal, SocketId, TcpError,
+    TimerId, TriggerId, UdpError, UdpOptions,
 };
 
+use crate::helper_stubs::helper_spec;
 use crate::ops::{Body, Op, Pick};
-use crate::protocols::{Datagrams, Listener, Stream};
+use crate::protocols::{Child, Datagrams, Listener, Stream};
 use crate::shadow::io::ConnState;
 use crate::shadow::timers::Class;
 use crate::shadow::Shadow;
@@ -351,6 +352,36 @@ fn io_op(r: &mut dyn Reactor, ctx: &Ctx, op: &Op) -> Option<()> {
             if before != Some(got.clone()) && !(live && got == decided) {
                 assert_eq!(got, expected, "{op:?} on {id}");
             }
+        }
+        Op::Spawn { sleep, body } => {
+            let spec = if *sleep {
+                helper_spec("sleep", &[])
+            } else {
+                helper_spec("both", &[b"o", b"e"])
+            };
+            match r.spawn_process(spec, Box::new(Child::new(ctx, body))) {
+                Ok(id) => {
+                    assert!(
+                        !closed,
+                        "spawn_process after shutdown closed everything: {id}"
+                    );
+                    m.io.spawned(id);
+                }
+                Err(e) => {
+                    let shut = refused(&mut m, e == ProcessError::ShutDown);
+                    assert!(shut, "spawn_process: {e:?}");
+                }
+            }
+        }
+        Op::Terminate(p) => {
+            let procs: Vec<ProcessId> = m.io.procs.iter().map(|p| p.0).collect();
+            let id = pick(&procs, *p, ProcessId::from_raw(UNKNOWN));
+            let allowed = m.io.signal(id);
+            let got = r.signal(id, Signal::TERM);
+            assert!(
+                allowed.contains(&got),
+                "signal({id}): {got:?}, not one of {allowed:?}"
+            );
         }
         _ => return None,
     }

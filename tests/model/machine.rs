@@ -16,6 +16,7 @@ use twinreactor_real::RealReactor;
 use twinreactor_sim::{Sim, SimConfig, TraceHandle};
 
 use crate::exec::{complete, lock, run_body, schedule, Ctx};
+use crate::helper_stubs::corpus_stubs;
 use crate::ops::{op, Op, Place};
 use crate::shadow::timers::Class;
 use crate::shadow::Shadow;
@@ -136,7 +137,10 @@ impl StateMachineTest for OnSim {
 
     fn init_test(seed: &u64) -> Vec<Lane> {
         let lane = || {
-            let sim = Sim::with_config(SimConfig::exact(*seed));
+            let sim = Sim::with_config(SimConfig {
+                process: corpus_stubs(),
+                ..SimConfig::exact(*seed)
+            });
             let trace = sim.trace();
             Lane::new(Box::new(sim), Some(trace))
         };

@@ -100,6 +100,12 @@ pub enum Op {
     Close(Pick),
     /// `abort`.
     Abort(Pick),
+    /// `spawn_process` of the corpus helper (its stubs on the simulator): `sleep` runs until
+    /// signalled or shut down, else it writes to stdout and stderr and exits; `exited` and
+    /// `ended` run `body`.
+    Spawn { sleep: bool, body: Body },
+    /// `signal` with `TERM`.
+    Terminate(Pick),
 }
 
 /// Where a body runs: `crash()` is drawn only where the contract says what it does to the
@@ -162,6 +168,7 @@ fn leaf(place: Place) -> BoxedStrategy<Op> {
         (2, any::<Pick>().prop_map(Op::Write).boxed()),
         (1, any::<Pick>().prop_map(Op::Close).boxed()),
         (1, any::<Pick>().prop_map(Op::Abort).boxed()),
+        (1, any::<Pick>().prop_map(Op::Terminate).boxed()),
     ];
     if place != Place::Other {
         ops.push((1, Just(Op::Crash).boxed()));
@@ -195,6 +202,7 @@ pub fn op(depth: u32, place: Place) -> BoxedStrategy<Op> {
         1 => (other(), other()).prop_map(|(started, datagram)| Op::BindUdp { started, datagram }),
         1 => (other(), other()).prop_map(|(accept, server)| Op::Listen { accept, server }),
         1 => (any::<Pick>(), other()).prop_map(|(to, client)| Op::Connect { to, client }),
+        1 => (any::<bool>(), other()).prop_map(|(sleep, body)| Op::Spawn { sleep, body }),
     ]
     .boxed()
 }

@@ -4,13 +4,13 @@
 use std::net::SocketAddr;
 
 use twinreactor::{
-    ConnId, ConnectError, DatagramProtocol, Disconnect, Reactor, SocketId, StreamFactory,
-    StreamProtocol,
+    ConnId, ConnectError, DatagramProtocol, Disconnect, ExitStatus, Pipe, ProcessId,
+    ProcessProtocol, Reactor, Signal, SocketId, StreamFactory, StreamProtocol,
 };
 
 use crate::exec::{lock, run_body, Ctx};
 use crate::ops::Body;
-use crate::shadow::io::{ConnState, SockState};
+use crate::shadow::io::{ConnState, ProcState, SockState};
 
 /// A UDP protocol: `started` and the first `datagram` run their bodies.
 pub struct Datagrams {
@@ -210,5 +210,90 @@ impl StreamProtocol for Stream {
             "{conn}: connect_failed ({error:?}) while {state:?}"
         );
         self.ended(r, conn, error == ConnectError::Cancelled, "connect_failed");
+    }
+}
+
+/// A child's protocol: `exited` and `ended` run `body`.
+pub struct Child {
+    ctx: Ctx,
+    exited: Option<Body>,
+    ended: Option<Body>,
+}
+
+impl Child {
+    /// A protocol with this body.
+    pub fn new(ctx: &Ctx, body: &Body) -> Self {
+        Self {
+            ctx: ctx.clone(),
+            exited: Some(body.clone()),
+            ended: Some(body.clone()),
+        }
+    }
+
+    /// Checks a notification other than output (shutdown may deliver it in its close, also
+    /// outside `run()` within a `complete()`), then runs `body` with the close kept open.
+    fn notified(
+        &self,
+        r: &mut dyn Reactor,
+        what: &str,
+        check: impl FnOnce(&mut ProcState),
+        body: Option<Body>,
+        id: ProcessId,
+    ) {
+        let in_close = {
+            let mut m = lock(&self.ctx);
+            m.gate_final(what);
+            let state = m.io.proc(id);
+            assert_ne!(*state, ProcState::Ended, "{id}: {what} after ended");
+            check(state);
+            m.finals += u32::from(m.life.closing);
+            m.life.closing
+        };
+        run_body(r, &self.ctx, &body.unwrap_or_default());
+        if in_close {
+            lock(&self.ctx).finals -= 1;
+        }
+    }
+}
+
+impl ProcessProtocol for Child {
+    fn stdout(&mut self, _: &mut dyn Reactor, process: ProcessId, _: &[u8]) {
+        let mut m = lock(&self.ctx);
+        m.gate("stdout");
+        assert_ne!(
+            *m.io.proc(process),
+            ProcState::Ended,
+            "{process}: output after ended"
+        );
+    }
+
+    fn stderr(&mut self, r: &mut dyn Reactor, process: ProcessId, data: &[u8]) {
+        self.stdout(r, process, data);
+    }
+
+    fn pipe_closed(&mut self, r: &mut dyn Reactor, process: ProcessId, _: Pipe) {
+        self.notified(r, "pipe_closed", |_| {}, None, process);
+    }
+
+    fn exited(&mut self, r: &mut dyn Reactor, process: ProcessId, status: ExitStatus) {
+        if status == ExitStatus::Signal(Signal::KILL) {
+            // Only shutdown kills a child here.
+            lock(&self.ctx).shutdown_evidence();
+        }
+        let check = |s: &mut ProcState| {
+            assert_eq!(*s, ProcState::Running, "{process}: exited twice");
+            *s = ProcState::Exited;
+        };
+        let body = self.exited.take();
+        self.notified(r, "exited", check, body, process);
+    }
+
+    fn ended(&mut self, r: &mut dyn Reactor, process: ProcessId, _: ExitStatus) {
+        let check = |s: &mut ProcState| {
+            assert_eq!(*s, ProcState::Exited, "{process}: ended before exited");
+            *s = ProcState::Ended;
+        };
+        let body = self.ended.take();
+        self.notified(r, "ended", check, body, process);
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use twinreactor::{ConnId, ListenerId, SocketId, TcpError, TimerId, UdpError};
+use twinreactor::{
+    ConnId, ListenerId, ProcessError, ProcessId, SocketId, TcpError, TimerId, UdpError,
+};
 
 /// Where a UDP socket is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +46,17 @@ pub enum ConnState {
     Ended,
 }
 
+/// Where a child process is in its life, as its protocol saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    /// Spawned; `exited` has not come.
+    Running,
+    /// `exited` came.
+    Exited,
+    /// `ended` came.
+    Ended,
+}
+
 /// All I/O objects the reactor issued.
 #[derive(Clone, Debug, Default)]
 pub struct Io {
@@ -62,6 +75,8 @@ pub struct Io {
     pub shut: BTreeMap<u64, ConnState>,
     /// The sockets shutdown closed, until their `stopped`.
     pub shut_socks: Vec<SocketId>,
+    /// Child processes in the order spawned.
+    pub procs: Vec<(ProcessId, ProcState)>,
 }
 
 impl Io {
@@ -198,6 +213,33 @@ impl Io {
         }
     }
 
+    /// Records a spawned child; checks its id is new.
+    pub fn spawned(&mut self, id: ProcessId) {
+        assert!(
+            self.procs.iter().all(|p| p.0.raw() < id.raw()),
+            "process id {id} reused or out of order"
+        );
+        self.procs.push((id, ProcState::Running));
+    }
+
+    /// The state of child `id`.
+    pub fn proc(&mut self, id: ProcessId) -> &mut ProcState {
+        let p = self.procs.iter_mut().find(|p| p.0 == id);
+        &mut p
+            .unwrap_or_else(|| panic!("a callback for {id}, which the model never saw"))
+            .1
+    }
+
+    /// `signal`: the answers the contract allows now (a running child may have exited
+    /// already, with `exited` still to come).
+    pub fn signal(&self, id: ProcessId) -> Vec<Result<(), ProcessError>> {
+        match self.procs.iter().find(|p| p.0 == id).map(|p| p.1) {
+            None => vec![Err(ProcessError::UnknownProcess(id))],
+            Some(ProcState::Running) => vec![Ok(()), Err(ProcessError::ExitedAlready(id))],
+            Some(_) => vec![Err(ProcessError::ExitedAlready(id))],
+        }
+    }
+
     /// Shutdown closes everything: every socket and connection is due its final callback.
     pub fn close_all(&mut self) {
         for s in &mut self.socks {
@@ -228,6 +270,9 @@ impl Io {
                 ConnState::Ended,
                 "{id} never saw its final callback"
             );
+        }
+        for (id, state) in &self.procs {
+            assert_eq!(*state, ProcState::Ended, "{id} never saw ended");
         }
     }
 }
