@@ -7,6 +7,7 @@
 //! becomes ready. Protocol code never needs this crate: it is written against the contract,
 //! `twinreactor`, alone. Its API follows the two reactors' needs and is not stable.
 
+mod child;
 mod datagram;
 mod deadline_queue;
 mod firing;
@@ -27,6 +28,7 @@ use std::time::Instant;
 #[doc(hidden)]
 pub use twinreactor as contract;
 
+pub use child::deliver_child_event;
 pub use datagram::{check_size, DatagramState};
 pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
 pub use inbox::Inbox;

@@ -26,6 +26,12 @@ pub enum WakeHint {
 /// firing that an earlier `crash()` stalled.
 pub fn begin_run<D: Driver>(d: &mut D) -> Result<(), LifecycleError> {
     d.core().life.check_run()?;
+    // From a trigger of a shutdown that a `complete()` outside `run()` goes on with: that
+    // shutdown moves on only once the trigger returns, so a run begun here could never end.
+    let stopping = d.core().life.stop_called;
+    if stopping && d.core().events.firing_mut(SHUTDOWN).is_some_and(|f| f.busy) {
+        return Err(LifecycleError::NotRestartable);
+    }
     let life = &mut d.core().life;
     life.in_run = true;
     life.crash_requested = false;

@@ -9,6 +9,8 @@ mod events;
 mod failure;
 mod harness;
 mod lifecycle;
+mod own_callback;
+mod reentrant;
 mod remote;
 mod shutdown_io;
 mod timers;
@@ -48,6 +50,13 @@ corpus! {
     user_api::user_owned_object_routes_timers_without_shared_pointers,
 
     shutdown_io::shutdown_closes_what_opens_before_it_and_refuses_what_comes_after,
+    own_callback::own_callback_udp_socket_closed_by_shutdown_sees_stopped_after,
+    own_callback::own_callback_tcp_connection_ended_by_shutdown_sees_disconnected_after,
+    own_callback::own_callback_child_cleaned_up_by_shutdown_sees_ended_after,
+    own_callback::own_callback_run_from_a_shutdown_trigger_run_by_complete_is_not_restartable,
+    reentrant::reentrant_udp_callbacks_call_the_reactor,
+    reentrant::reentrant_tcp_callbacks_call_the_reactor,
+    reentrant::reentrant_child_callbacks_call_the_reactor,
     lifecycle::lifecycle_stop_before_run_is_not_running,
     lifecycle::lifecycle_stop_twice_is_not_running,
     lifecycle::lifecycle_stop_from_startup_triggers,

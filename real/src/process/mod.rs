@@ -52,6 +52,8 @@ pub(crate) struct RealProcesses {
     tick: Option<(OwnedFd, Token)>,
     /// Reused for reads from stdout and stderr.
     read_buf: Vec<u8>,
+    /// Notifications that fell due while the child's own callback ran, by child.
+    due: BTreeMap<u64, Vec<ProcessTrace>>,
     /// Tests force the polled fallback with this.
     #[cfg(test)]
     force_polling: bool,
@@ -159,6 +161,8 @@ impl Subsystem<RealReactor> for ProcessSubsystem {
             for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
                 pipes::deliver_closed(r, id, pipe);
             }
+            // Everything may have been delivered before (with `exited` still running).
+            pipes::end_if_done(r, id);
         }
     }
 }

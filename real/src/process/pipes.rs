@@ -5,7 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
-use twinreactor_kit::Driver;
+use twinreactor_kit::{deliver_child_event, Driver};
 
 use super::{slot, ExitWatch, TokenKey};
 use crate::ignore::{ignore, Why};
@@ -224,18 +224,29 @@ fn exited_now(r: &mut RealReactor, id: u64) {
     }
 }
 
-/// Calls the protocol, taken out of the table for the call.
+/// Calls the protocol, taken out of the table for the call; then delivers what fell due
+/// meanwhile. While the protocol is out, `exited`, `pipe_closed` and `ended` wait for it.
 fn notify(
     r: &mut RealReactor,
     id: u64,
     event: ProcessTrace,
     f: impl FnOnce(&mut dyn ProcessProtocol, &mut dyn Reactor, ProcessId),
 ) {
-    let Some(mut protocol) = r.child_mut(id).and_then(|c| c.protocol.take()) else {
+    let Some(c) = r.child_mut(id) else {
+        return;
+    };
+    let Some(mut protocol) = c.protocol.take() else {
+        // One of its own callbacks is running (shutdown cleans the child up from there).
+        if !matches!(event, ProcessTrace::Output { .. }) {
+            r.processes.due.entry(id).or_default().push(event);
+        }
         return;
     };
     r.record(TraceEvent::Process(event));
     f(&mut *protocol, r, ProcessId::from_raw(id));
+    for event in r.processes.due.remove(&id).unwrap_or_default() {
+        deliver_child_event(r, &mut *protocol, event);
+    }
     if let Some(c) = r.child_mut(id) {
         c.protocol = Some(protocol);
     }
@@ -290,8 +301,8 @@ pub(super) fn deliver_exited(r: &mut RealReactor, id: u64, status: ExitStatus) {
 }
 
 /// Once the child has exited and every pipe is closed: removes it, delivers `ended` and
-/// drops the protocol.
-fn end_if_done(r: &mut RealReactor, id: u64) {
+/// drops the protocol (or leaves `ended` to the protocol's own callback that is running).
+pub(super) fn end_if_done(r: &mut RealReactor, id: u64) {
     let done = r
         .processes
         .table
@@ -304,9 +315,12 @@ fn end_if_done(r: &mut RealReactor, id: u64) {
         return;
     };
     let status = c.status.unwrap_or(ExitStatus::Code(-1));
-    let process = ProcessId::from_raw(id);
-    r.record(TraceEvent::Process(ProcessTrace::Ended { process, status }));
-    if let Some(mut protocol) = c.protocol {
-        protocol.ended(r, process, status);
+    let event = ProcessTrace::Ended {
+        process: ProcessId::from_raw(id),
+        status,
+    };
+    match c.protocol {
+        Some(mut protocol) => deliver_child_event(r, &mut *protocol, event),
+        None => r.processes.due.entry(id).or_default().push(event),
     }
 }

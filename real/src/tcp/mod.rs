@@ -57,6 +57,9 @@ pub(crate) struct RealTcp {
     next_listener: u64,
     /// The read buffer, lent to one read at a time.
     scratch: Vec<u8>,
+    /// Connections that ended while one of their own callbacks ran (shutdown closed them
+    /// from there): each gets its final callback once that callback returns.
+    end_due: BTreeMap<u64, Option<End>>,
 }
 
 impl Default for RealTcp {
@@ -67,6 +70,7 @@ impl Default for RealTcp {
             next_conn: 0,
             next_listener: 0,
             scratch: vec![0; READ_BUFFER],
+            end_due: BTreeMap::new(),
         }
     }
 }

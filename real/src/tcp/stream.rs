@@ -272,13 +272,18 @@ impl RealReactor {
             }
             self.unregister(&mut stream, token);
         }
-        if let Some(protocol) = c.protocol.take() {
-            deliver_end(self, ConnId::from_raw(id), protocol, c.state.end);
+        match c.protocol.take() {
+            Some(protocol) => deliver_end(self, ConnId::from_raw(id), protocol, c.state.end),
+            // One of its own callbacks is running: the end follows when it returns.
+            None => {
+                self.tcp.end_due.insert(id, c.state.end);
+            }
         }
     }
 
     /// Calls `f` with connection `id`'s protocol, taken out of the table meanwhile and put
-    /// back after if the connection still exists.
+    /// back after if the connection still exists; if it ended meanwhile, its final callback
+    /// follows.
     pub(super) fn tcp_callback(
         &mut self,
         id: u64,
@@ -292,6 +297,8 @@ impl RealReactor {
             if c.protocol.is_none() {
                 c.protocol = Some(protocol);
             }
+        } else if let Some(end) = self.tcp.end_due.remove(&id) {
+            deliver_end(self, ConnId::from_raw(id), protocol, end);
         }
     }
 }

@@ -11,7 +11,8 @@ use twinreactor_kit::Driver;
 use crate::RealReactor;
 
 /// Calls `f` on socket `id`'s protocol, recording `trace` first, then puts the protocol
-/// back if the socket is still in the table.
+/// back if the socket is still in the table, or delivers the `stopped` that a shutdown
+/// closing the socket meanwhile left due.
 fn call(
     r: &mut RealReactor,
     id: u64,
@@ -22,9 +23,13 @@ fn call(
         return;
     };
     r.record(TraceEvent::Udp(trace));
-    f(&mut *protocol, r, SocketId::from_raw(id));
+    let socket = SocketId::from_raw(id);
+    f(&mut *protocol, r, socket);
     if let Some(s) = r.udp.sockets.get_mut(&id) {
         s.protocol = Some(protocol);
+    } else if r.udp.stop_due.remove(&id) {
+        r.record(TraceEvent::Udp(UdpTrace::Stopped { socket }));
+        protocol.stopped(r, socket);
     }
 }
 
@@ -75,6 +80,8 @@ pub(crate) fn stopped(r: &mut RealReactor, id: u64) {
         return;
     };
     let Some(mut protocol) = s.protocol else {
+        // Closed from inside one of its own callbacks: `stopped` follows when it returns.
+        r.udp.stop_due.insert(id);
         return;
     };
     let socket = SocketId::from_raw(id);

@@ -15,7 +15,7 @@ mod deliver;
 mod receive;
 mod socket;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, ErrorKind, IoSlice};
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -41,6 +41,9 @@ pub(crate) struct RealUdp {
     next_id: u64,
     /// The receive buffer, shared by every socket (taken out while a protocol runs).
     buffer: Vec<u8>,
+    /// Sockets that shutdown closed from inside one of their own callbacks: each sees
+    /// `stopped` once that callback returns.
+    stop_due: BTreeSet<u64>,
 }
 
 /// Step 4 (the steps: [`twinreactor_kit::iterate`]): a socket is readable (or has an error to report).

@@ -137,6 +137,8 @@ pub(crate) struct HostProcesses {
     programs: BTreeMap<OsString, ProgramFactory>,
     table: BTreeMap<u64, SimProcess>,
     next_id: u64,
+    /// Notifications that fell due while the child's own callback ran, by child.
+    due: BTreeMap<u64, Vec<ProcessTrace>>,
 }
 
 impl HostProcesses {
@@ -278,6 +280,8 @@ impl Subsystem<Sim> for ProcessSubsystem {
             for pipe in [Pipe::Stdin, Pipe::Stdout, Pipe::Stderr] {
                 pipes::deliver_closed(sim, host, id, pipe);
             }
+            // Everything may have been delivered before (with `exited` still running).
+            pipes::end_if_done(sim, host, id);
         }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use twinreactor::process::ProgramEvent;
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
-use twinreactor_kit::Driver;
+use twinreactor_kit::{deliver_child_event, Driver};
 
 use super::{slot, Program, ProgramCx, SimProcess, Task};
 use crate::deliveries::Lane;
@@ -364,7 +364,8 @@ pub(super) fn send_signal(sim: &mut Sim, host: usize, process: u64, signal: Sign
 
 // ----- the parent side -----
 
-/// Calls the parent's protocol, taken out of the table for the call.
+/// Calls the parent's protocol, taken out of the table for the call; then delivers what fell
+/// due meanwhile. While the protocol is out, `exited`, `pipe_closed` and `ended` wait for it.
 fn notify(
     sim: &mut Sim,
     host: usize,
@@ -372,11 +373,23 @@ fn notify(
     event: ProcessTrace,
     f: impl FnOnce(&mut dyn ProcessProtocol, &mut dyn Reactor, ProcessId),
 ) {
-    let Some(mut protocol) = entry_mut(sim, host, process).and_then(|p| p.protocol.take()) else {
+    let Some(p) = entry_mut(sim, host, process) else {
+        return;
+    };
+    let Some(mut protocol) = p.protocol.take() else {
+        // One of its own callbacks is running (shutdown cleans the child up from there).
+        if !matches!(event, ProcessTrace::Output { .. }) {
+            let due = &mut sim.host_mut(host).processes.due;
+            due.entry(process).or_default().push(event);
+        }
         return;
     };
     sim.record(TraceEvent::Process(event));
     f(&mut *protocol, sim, ProcessId::from_raw(process));
+    let due = sim.host_mut(host).processes.due.remove(&process);
+    for event in due.unwrap_or_default() {
+        deliver_child_event(sim, &mut *protocol, event);
+    }
     if let Some(p) = entry_mut(sim, host, process) {
         p.protocol = Some(protocol);
     }
@@ -439,8 +452,9 @@ pub(super) fn deliver_exited(sim: &mut Sim, host: usize, process: u64, status: E
 }
 
 /// Once the program has exited and every pipe is closed: removes the process, delivers
-/// `ended` and drops the protocol.
-fn end_if_done(sim: &mut Sim, host: usize, process: u64) {
+/// `ended` and drops the protocol (or leaves `ended` to the protocol's own callback that is
+/// running).
+pub(super) fn end_if_done(sim: &mut Sim, host: usize, process: u64) {
     let done = entry(sim, host, process).is_some_and(|p| p.exited && p.closed == [true; 3]);
     if !done {
         return;
@@ -449,12 +463,15 @@ fn end_if_done(sim: &mut Sim, host: usize, process: u64) {
         return;
     };
     let status = p.status.unwrap_or(ExitStatus::Signal(Signal::KILL));
-    let id = ProcessId::from_raw(process);
-    sim.record(TraceEvent::Process(ProcessTrace::Ended {
-        process: id,
+    let event = ProcessTrace::Ended {
+        process: ProcessId::from_raw(process),
         status,
-    }));
-    if let Some(mut protocol) = p.protocol {
-        protocol.ended(sim, id, status);
+    };
+    match p.protocol {
+        Some(mut protocol) => deliver_child_event(sim, &mut *protocol, event),
+        None => {
+            let due = &mut sim.host_mut(host).processes.due;
+            due.entry(process).or_default().push(event);
+        }
     }
 }

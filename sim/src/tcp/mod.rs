@@ -149,6 +149,9 @@ pub(crate) struct HostTcp {
     /// With [`TcpConfig::bandwidth`]: when each link from this host (by receiving host)
     /// has finished sending what it was given.
     link_free: BTreeMap<usize, Duration>,
+    /// Connections that ended while one of their own callbacks ran (shutdown closed them
+    /// from there): each gets its final callback once that callback returns.
+    end_due: BTreeMap<u64, Option<End>>,
 }
 
 impl Default for HostTcp {
@@ -163,6 +166,7 @@ impl Default for HostTcp {
             held: Vec::new(),
             holding: BTreeMap::new(),
             link_free: BTreeMap::new(),
+            end_due: BTreeMap::new(),
         }
     }
 }

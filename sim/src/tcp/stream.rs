@@ -440,13 +440,18 @@ impl Sim {
                 self.tcp_schedule_send(peer);
             }
         }
-        if let Some(protocol) = c.protocol.take() {
-            deliver_end(self, ConnId::from_raw(id), protocol, c.state.end);
+        match c.protocol.take() {
+            Some(protocol) => deliver_end(self, ConnId::from_raw(id), protocol, c.state.end),
+            // One of its own callbacks is running: the end follows when it returns.
+            None => {
+                self.host_mut(host).tcp.end_due.insert(id, c.state.end);
+            }
         }
     }
 
     /// Calls `f` with connection `id`'s protocol (of the current host), taken out of the
-    /// table meanwhile and put back after if the connection still exists.
+    /// table meanwhile and put back after if the connection still exists; if it ended
+    /// meanwhile, its final callback follows.
     pub(super) fn tcp_callback(
         &mut self,
         id: u64,
@@ -463,10 +468,13 @@ impl Sim {
             return;
         };
         f(&mut *protocol, self);
-        if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
+        let tcp = &mut self.host_mut(host).tcp;
+        if let Some(c) = tcp.conns.get_mut(&id) {
             if c.protocol.is_none() {
                 c.protocol = Some(protocol);
             }
+        } else if let Some(end) = tcp.end_due.remove(&id) {
+            deliver_end(self, ConnId::from_raw(id), protocol, end);
         }
     }
 }

@@ -31,11 +31,17 @@ fn call(
     put_back(sim, host, id, protocol);
 }
 
-/// Puts a protocol back after its callback, if its socket is still in the table (else the
-/// protocol is dropped here).
-fn put_back(sim: &mut Sim, host: usize, id: u64, protocol: Box<dyn DatagramProtocol>) {
-    if let Some(s) = sim.host_mut(host).udp.get_mut(id) {
+/// Puts a protocol back after its callback, if its socket is still in the table; else
+/// delivers the `stopped` that a shutdown closing the socket meanwhile left due, or drops
+/// the protocol here.
+fn put_back(sim: &mut Sim, host: usize, id: u64, mut protocol: Box<dyn DatagramProtocol>) {
+    let udp = &mut sim.host_mut(host).udp;
+    if let Some(s) = udp.get_mut(id) {
         s.protocol = Some(protocol);
+    } else if udp.stop_due.remove(&id) {
+        let socket = SocketId::from_raw(id);
+        sim.record(TraceEvent::Udp(UdpTrace::Stopped { socket }));
+        protocol.stopped(sim, socket);
     }
 }
 
@@ -107,6 +113,8 @@ pub(crate) fn stopped(sim: &mut Sim, id: u64) {
         return;
     };
     let Some(mut protocol) = s.protocol else {
+        // Closed from inside one of its own callbacks: `stopped` follows when it returns.
+        sim.host_mut(host).udp.stop_due.insert(id);
         return;
     };
     let socket = SocketId::from_raw(id);

@@ -1,6 +1,6 @@
 //! One host's UDP table: sockets by id, the ports they hold, ephemeral ports.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 
 use twinreactor::{SocketId, UdpError, UdpOptions};
@@ -21,6 +21,9 @@ pub(crate) struct HostUdp {
     by_port: BTreeMap<u16, Vec<u64>>,
     /// Where the search for the next ephemeral port begins (0: not yet started).
     next_ephemeral: u16,
+    /// Sockets that shutdown closed from inside one of their own callbacks: each sees
+    /// `stopped` once that callback returns.
+    pub(crate) stop_due: BTreeSet<u64>,
 }
 
 impl HostUdp {
