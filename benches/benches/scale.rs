@@ -222,7 +222,11 @@ fn scaling(name: &str, unit: &str, sizes: &[usize], shape: fn(usize) -> (Duratio
 fn main() {
     let sizes: Vec<usize> = std::env::var("SIZES")
         .ok()
-        .map(|s| s.split(',').map(|n| n.trim().parse().expect("SIZES")).collect())
+        .map(|s| {
+            s.split(',')
+                .map(|n| n.trim().parse().expect("SIZES"))
+                .collect()
+        })
         .unwrap_or_else(|| vec![1_000, 10_000]);
     let rounds: usize = std::env::var("ROUNDS")
         .ok()

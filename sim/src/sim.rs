@@ -1,11 +1,13 @@
 //! The simulation: one virtual clock, many hosts, one seed.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Duration;
 
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
 use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
+use crate::agenda::{Agenda, Knocks};
 use crate::choice::{unit, Choices, Site};
 use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
@@ -26,7 +28,7 @@ pub enum Step {
 
 /// What happens next, without doing it.
 enum Next {
-    /// Some hosts have work at the current time (listed in `Sim::due`).
+    /// Some hosts have work at the current time (the agenda's due hosts).
     Due,
     /// The earliest deadline of any running host.
     At(Duration),
@@ -60,10 +62,10 @@ pub struct Sim {
     /// Where every random choice comes from (the seed's streams, or a tape).
     choices: Choices,
     trace: TraceHandle,
-    /// Hosts with work now (filled by `next`; kept to avoid an allocation per step).
-    due: Vec<usize>,
-    /// Hosts whose next work is at the earliest future time (filled by `next`).
-    soonest: Vec<usize>,
+    /// The hosts by when they next have work.
+    agenda: Agenda,
+    /// The hosts whose inbox got a remote call.
+    knocks: Arc<Knocks>,
     /// The directions of traffic blocked by partitions.
     pub(crate) partitions: Partitions,
     /// The hosts that crashed and have not restarted.
@@ -84,20 +86,22 @@ impl Sim {
     /// A simulation with one host and these settings.
     pub fn with_config(config: SimConfig) -> Self {
         report::hook::install();
-        Self {
+        let mut sim = Self {
             choices: Choices::new(config.seed),
             config,
             clock: Duration::ZERO,
-            hosts: vec![Host::new()],
+            hosts: Vec::new(),
             current: 0,
             trace: TraceHandle::default(),
-            due: Vec::new(),
-            soonest: Vec::new(),
+            agenda: Agenda::default(),
+            knocks: Arc::default(),
             partitions: Partitions::default(),
             down: Down::default(),
             reported: false,
             next_msg: 0,
-        }
+        };
+        sim.add_host();
+        sim
     }
 
     /// The seed in use (after any override).
@@ -117,8 +121,11 @@ impl Sim {
 
     /// Adds a host, which shares the virtual clock and starts not running.
     pub fn add_host(&mut self) -> HostId {
-        self.hosts.push(Host::new());
-        HostId((self.hosts.len() - 1) as u32)
+        let index = self.hosts.len();
+        let host = self.blank_host(index);
+        self.hosts.push(host);
+        self.agenda.add_host();
+        HostId(index as u32)
     }
 
     /// The hosts of this simulation, in the order they were added.
@@ -139,9 +146,10 @@ impl Sim {
         f: impl FnOnce(&mut dyn Reactor) -> T,
     ) -> Result<T, SimError> {
         let index = self.check_up(host)?;
-        let before = std::mem::replace(&mut self.current, index);
+        let before = self.current;
+        self.act_as(index);
         let out = self.guarded(|sim| f(sim));
-        self.current = before;
+        self.act_as(before);
         Ok(out)
     }
 
@@ -150,9 +158,10 @@ impl Sim {
     /// [`SimError::HostDown`] if `host` has crashed and not restarted.
     pub fn start(&mut self, host: HostId) -> Result<(), SimError> {
         let index = self.check_up(host)?;
-        let before = std::mem::replace(&mut self.current, index);
+        let before = self.current;
+        self.act_as(index);
         let out = self.guarded(kit::begin_run);
-        self.current = before;
+        self.act_as(before);
         Ok(out?)
     }
 
@@ -161,7 +170,7 @@ impl Sim {
     pub fn step(&mut self) -> Result<Step, SimError> {
         let before = self.current;
         let out = self.guarded(|sim| sim.step_inner(false));
-        self.current = before;
+        self.act_as(before);
         Ok(out?)
     }
 
@@ -216,9 +225,15 @@ impl Sim {
         self.hosts.len()
     }
 
-    /// Host number `index`.
+    /// Host number `index` (its next deadline is looked at again before the next step).
     pub(crate) fn host_mut(&mut self, index: usize) -> &mut Host {
+        self.agenda.mark(index);
         &mut self.hosts[index]
+    }
+
+    /// A host with nothing installed, to be host number `index`.
+    pub(crate) fn blank_host(&self, index: usize) -> Host {
+        Host::new(self.knocks.waker(index))
     }
 
     /// Host number `index`, shared.
@@ -233,7 +248,14 @@ impl Sim {
 
     /// Makes this `Sim` act as host number `index` (a delivery for that host is running).
     pub(crate) fn current_set(&mut self, index: usize) {
+        self.act_as(index);
+    }
+
+    /// Makes this `Sim` act as host number `index`, whose next deadline is looked at again
+    /// before the next step (acting as a host is what changes its timers and lifecycle).
+    fn act_as(&mut self, index: usize) {
         self.current = index;
+        self.agenda.mark(index);
     }
 
     /// Whether the current host's run should end at once (`crash()` was called).
@@ -294,49 +316,60 @@ impl Sim {
         }
     }
 
+    /// What happens next: brings the agenda up to date (the hosts marked stale, the host
+    /// this `Sim` acts as, and those whose inbox got a call), then reads it.
     fn next(&mut self) -> Next {
-        let mut due = std::mem::take(&mut self.due);
-        let mut soonest = std::mem::take(&mut self.soonest);
-        due.clear();
-        soonest.clear();
-        let mut earliest: Option<Duration> = None;
-        let before = self.current;
-        for i in 0..self.hosts.len() {
-            if !self.hosts[i].core.life.in_run {
-                continue;
-            }
-            self.current = i;
-            let timers = match kit::wake_hint(self) {
-                WakeHint::Now => Some(self.clock),
-                WakeHint::At(t) => Some(t),
-                WakeHint::Never => None,
-            };
-            let io = self.hosts[i].io.front();
-            match timers.into_iter().chain(io).min() {
-                Some(t) if t <= self.clock => due.push(i),
-                Some(t) if earliest.is_none_or(|e| t < e) => {
-                    earliest = Some(t);
-                    soonest.clear();
-                    soonest.push(i);
-                }
-                Some(t) if earliest == Some(t) => soonest.push(i),
-                Some(_) | None => {}
-            }
+        self.knocks.mark(&mut self.agenda);
+        self.agenda.mark(self.current);
+        self.agenda.advance(self.clock);
+        while let Some(i) = self.agenda.pop_stale() {
+            let at = self.wake_time(i);
+            self.agenda.set(i, at);
         }
+        #[cfg(debug_assertions)]
+        self.check_agenda();
+        if self.agenda.due_count() > 0 {
+            Next::Due
+        } else {
+            self.agenda.earliest_later().map_or(Next::Idle, Next::At)
+        }
+    }
+
+    /// When host number `i` next has work: its timers, its lifecycle, its inbox and its
+    /// deliveries (`None` if it is not running or has nothing scheduled).
+    fn wake_time(&mut self, i: usize) -> Option<Duration> {
+        if !self.hosts[i].core.life.in_run {
+            return None;
+        }
+        let before = std::mem::replace(&mut self.current, i);
+        let timers = match kit::wake_hint(self) {
+            WakeHint::Now => Some(self.clock),
+            WakeHint::At(t) => Some(t),
+            WakeHint::Never => None,
+        };
         self.current = before;
-        let any_due = !due.is_empty();
-        self.due = due;
-        self.soonest = soonest;
-        match (any_due, earliest) {
-            (true, _) => Next::Due,
-            (false, Some(t)) => Next::At(t),
-            (false, None) => Next::Idle,
+        let io = self.hosts[i].io.front();
+        timers.into_iter().chain(io).min()
+    }
+
+    /// Checks the agenda against every host (debug builds: a missed mark would change
+    /// which host runs next).
+    #[cfg(debug_assertions)]
+    fn check_agenda(&mut self) {
+        for i in 0..self.hosts.len() {
+            let now = self.wake_time(i);
+            let kept = self.agenda.entry(i);
+            let same = match (now, kept) {
+                (Some(a), Some(b)) => a == b || (a <= self.clock && b <= self.clock),
+                (a, b) => a == b,
+            };
+            assert!(same, "host {i}: agenda {kept:?}, host says {now:?}");
         }
     }
 
     /// One step. With `fused`, a jump of the clock is followed at once by the iteration it
-    /// was for, which is exactly what the next step would do (the hosts due after the jump
-    /// are the ones `next` found soonest), without looking for them again.
+    /// was for, which is exactly what the next step would do (nothing has changed since
+    /// `next` brought the agenda up to date), without looking again.
     fn step_inner(&mut self, fused: bool) -> Result<Step, LifecycleError> {
         match self.next() {
             Next::Due => Ok(Step::Ran(self.run_one_due())),
@@ -347,7 +380,7 @@ impl Sim {
             Next::At(t) => {
                 self.clock = t;
                 if fused {
-                    std::mem::swap(&mut self.due, &mut self.soonest);
+                    self.agenda.advance(t);
                     Ok(Step::Ran(self.run_one_due()))
                 } else {
                     Ok(Step::Advanced(t))
@@ -357,15 +390,17 @@ impl Sim {
         }
     }
 
-    /// Runs one iteration of one of the hosts in `due` (chosen with the seed if several).
+    /// Runs one iteration of one of the agenda's due hosts (chosen with the seed if several,
+    /// by the draw's index among them in host order).
     fn run_one_due(&mut self) -> HostId {
-        let pick = if self.due.len() == 1 {
-            self.due[0]
+        let due = self.agenda.due_count();
+        let k = if due == 1 {
+            0
         } else {
-            let k = self.draw_below(Site::HostOrder, self.due.len());
-            self.due[k]
+            self.draw_below(Site::HostOrder, due)
         };
-        self.current = pick;
+        let pick = self.agenda.due_nth(k);
+        self.act_as(pick);
         kit::iterate(self);
         if kit::run_ended(self).is_none() {
             self.deliver_io();
@@ -381,7 +416,7 @@ impl Sim {
         while self.hosts[host].core.life.in_run {
             let step = self.step_inner(true);
             if matches!(step, Ok(Step::Idle)) || step.is_err() {
-                self.current = host;
+                self.act_as(host);
                 kit::end_run(self, RunEnd::Failed);
                 return Err(step.err().unwrap_or_else(|| LifecycleError::Quiescent {
                     at: self.clock,
@@ -407,7 +442,7 @@ impl Reactor for Sim {
         self.guarded(|sim| {
             kit::begin_run(sim)?;
             let out = sim.drive(host);
-            sim.current = host;
+            sim.act_as(host);
             out
         })
     }
@@ -447,7 +482,8 @@ impl Driver for Sim {
                         kit::poison(self);
                     }
                 }
-                self.current = culprit;
+                self.agenda.mark_all();
+                self.act_as(culprit);
                 let snapshot = self.snapshot(Some(culprit as u32));
                 report::remember(snapshot.clone());
                 let original = report::payload_text(payload.as_ref());
