@@ -6,8 +6,13 @@
 //! inbox or deliveries may have changed since is marked stale and asked again before the
 //! next event is chosen. Entries never go stale by themselves: they are absolute times,
 //! and the clock only moves forward.
+//!
+//! The hosts whose work is later sit in a min-heap with lazy deletion: a changed entry
+//! pushes its new time and leaves the old one, which is dropped when it surfaces (it no
+//! longer matches the host's entry), so that a change costs one cheap push.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -19,10 +24,13 @@ use crate::counts::Counts;
 pub(crate) struct Agenda {
     /// When each host next has work, as it last said (`None`: never, or not running).
     at: Vec<Option<Duration>>,
-    /// The hosts whose work is after `clock`, by (time, host number).
-    later: BTreeSet<(Duration, usize)>,
+    /// The hosts whose work is after `clock`, by (time, host number), and entries that no
+    /// longer match `at` (dropped when they surface).
+    later: BinaryHeap<Reverse<(Duration, usize)>>,
     /// The hosts whose work is at or before `clock`: one count each, by host number.
     due: Counts,
+    /// Whether each host is counted in `due`.
+    in_due: Vec<bool>,
     /// The time that splits `later` from `due`.
     clock: Duration,
     /// The hosts to ask again, each once (`marked`).
@@ -35,13 +43,17 @@ impl Agenda {
     pub(crate) fn add_host(&mut self) {
         self.at.push(None);
         self.due.push(0);
+        self.in_due.push(false);
         self.marked.push(false);
     }
 
-    /// Marks `host`'s entry as possibly out of date.
+    /// Marks `host`'s entry as possibly out of date (nothing, for a host not added: the
+    /// agenda is not kept while a scan finds the next event).
     pub(crate) fn mark(&mut self, host: usize) {
-        if !std::mem::replace(&mut self.marked[host], true) {
-            self.stale.push(host);
+        if let Some(marked) = self.marked.get_mut(host) {
+            if !std::mem::replace(marked, true) {
+                self.stale.push(host);
+            }
         }
     }
 
@@ -50,6 +62,11 @@ impl Agenda {
         for host in 0..self.at.len() {
             self.mark(host);
         }
+    }
+
+    /// How many hosts have been added.
+    pub(crate) fn hosts(&self) -> usize {
+        self.at.len()
     }
 
     /// A host marked stale, unmarked now (its entry must be [`Agenda::set`] next).
@@ -62,32 +79,54 @@ impl Agenda {
     /// Moves the clock to `clock` (never back): hosts whose work has come become due.
     pub(crate) fn advance(&mut self, clock: Duration) {
         self.clock = self.clock.max(clock);
-        while let Some(&(t, host)) = self.later.first() {
+        while let Some(&Reverse((t, host))) = self.later.peek() {
             if t > self.clock {
                 break;
             }
-            self.later.pop_first();
-            self.due.increment(host);
+            self.later.pop();
+            if self.at[host] == Some(t) && !self.in_due[host] {
+                self.in_due[host] = true;
+                self.due.increment(host);
+            }
         }
     }
 
     /// Sets when `host` next has work.
     pub(crate) fn set(&mut self, host: usize, at: Option<Duration>) {
-        let old = std::mem::replace(&mut self.at[host], at);
-        match old {
-            Some(t) if t <= self.clock => self.due.decrement(host),
-            Some(t) => {
-                self.later.remove(&(t, host));
-            }
-            None => {}
+        if self.at[host] == at {
+            return;
+        }
+        self.at[host] = at;
+        if std::mem::replace(&mut self.in_due[host], false) {
+            self.due.decrement(host);
         }
         match at {
-            Some(t) if t <= self.clock => self.due.increment(host),
+            Some(t) if t <= self.clock => {
+                self.in_due[host] = true;
+                self.due.increment(host);
+            }
             Some(t) => {
-                self.later.insert((t, host));
+                if self.later.len() > 2 * self.at.len() + 16 {
+                    self.compact();
+                }
+                self.later.push(Reverse((t, host)));
             }
             None => {}
         }
+    }
+
+    /// Rebuilds `later` from the entries, without the ones that no longer match.
+    fn compact(&mut self) {
+        let clock = self.clock;
+        let live = self
+            .at
+            .iter()
+            .enumerate()
+            .filter_map(|(host, at)| match at {
+                Some(t) if *t > clock => Some(Reverse((*t, host))),
+                _ => None,
+            });
+        self.later = live.collect();
     }
 
     /// How many hosts have work now.
@@ -101,14 +140,14 @@ impl Agenda {
     }
 
     /// The earliest time a host has work after the clock.
-    pub(crate) fn earliest_later(&self) -> Option<Duration> {
-        self.later.first().map(|&(t, _)| t)
-    }
-
-    /// When `host` next has work, as it last said.
-    #[cfg(debug_assertions)]
-    pub(crate) fn entry(&self, host: usize) -> Option<Duration> {
-        self.at[host]
+    pub(crate) fn earliest_later(&mut self) -> Option<Duration> {
+        while let Some(&Reverse((t, host))) = self.later.peek() {
+            if self.at[host] == Some(t) {
+                return Some(t);
+            }
+            self.later.pop();
+        }
+        None
     }
 }
 
@@ -136,7 +175,7 @@ impl Knocks {
 
     /// Marks stale in `agenda` every host knocked at since the last call.
     pub(crate) fn mark(&self, agenda: &mut Agenda) {
-        if !self.any.swap(false, Ordering::Acquire) {
+        if !self.any.load(Ordering::Acquire) || !self.any.swap(false, Ordering::Acquire) {
             return;
         }
         let knocked =
@@ -177,6 +216,26 @@ mod tests {
         assert_eq!(agenda.earliest_later(), Some(s(5)));
         agenda.advance(s(1));
         assert_eq!(agenda.due_count(), 1, "the clock never goes back");
+    }
+
+    #[test]
+    fn an_entry_changed_back_and_forth_counts_once() {
+        let mut agenda = Agenda::default();
+        agenda.add_host();
+        agenda.add_host();
+        for _ in 0..100 {
+            agenda.set(0, Some(s(3)));
+            agenda.set(0, Some(s(4)));
+        }
+        agenda.set(0, Some(s(3)));
+        agenda.set(1, Some(s(4)));
+        assert_eq!(agenda.earliest_later(), Some(s(3)));
+        agenda.advance(s(4));
+        assert_eq!(agenda.due_count(), 2);
+        agenda.set(0, None);
+        assert_eq!(agenda.due_count(), 1);
+        assert_eq!(agenda.due_nth(0), 1);
+        assert_eq!(agenda.earliest_later(), None);
     }
 
     #[test]

@@ -200,6 +200,7 @@ impl Sim {
     ) {
         let at = at.max(self.now_virtual());
         self.host_mut(host).io.push(at, lane, Box::new(deliver));
+        self.host_changed(host);
     }
 
     /// Step 4 for the current host: runs the deliveries due now, lanes interleaved at
@@ -223,6 +224,7 @@ impl Sim {
         while batch.left() > 0 {
             if self.crash_requested() {
                 self.host_mut(host).io.put_back(batch);
+                self.host_changed(host);
                 return;
             }
             let pick = self.draw_below(Site::ReadyOrder, batch.left());

@@ -82,6 +82,7 @@ impl Sim {
         self.record_power(index, false);
         let blank = self.host_ref(index).reborn(self.blank_host(index));
         let mut old = std::mem::replace(self.host_mut(index), blank);
+        self.host_changed(index);
         self.down.hosts.insert(index);
         for subsystem in SUBSYSTEMS {
             subsystem.crashed(self, index, &mut old);
@@ -131,6 +132,7 @@ impl Sim {
         let fresh = self.host_ref(index).reborn(self.blank_host(index));
         // Whatever was done to the blank reactor while the host was down goes too.
         let blank = std::mem::replace(self.host_mut(index), fresh);
+        self.host_changed(index);
         self.down.hosts.remove(&index);
         self.record_power(index, true);
         for subsystem in SUBSYSTEMS {

@@ -26,6 +26,11 @@ pub enum Step {
     Idle,
 }
 
+/// Up to this many hosts, the next event is found by asking every host at each step, which
+/// costs less than keeping the agenda; debug builds always keep the agenda, and check it
+/// against the scan.
+const SCAN_HOSTS: usize = if cfg!(debug_assertions) { 0 } else { 8 };
+
 /// What happens next, without doing it.
 enum Next {
     /// Some hosts have work at the current time (the agenda's due hosts).
@@ -62,8 +67,12 @@ pub struct Sim {
     /// Where every random choice comes from (the seed's streams, or a tape).
     choices: Choices,
     trace: TraceHandle,
-    /// The hosts by when they next have work.
+    /// The hosts by when they next have work (simulations of more than `SCAN_HOSTS` hosts).
     agenda: Agenda,
+    /// Hosts with work now, found by a scan (simulations of at most `SCAN_HOSTS` hosts).
+    due: Vec<usize>,
+    /// Hosts whose next work is at the earliest future time, found by the same scan.
+    soonest: Vec<usize>,
     /// The hosts whose inbox got a remote call.
     knocks: Arc<Knocks>,
     /// The directions of traffic blocked by partitions.
@@ -95,6 +104,8 @@ impl Sim {
             trace: TraceHandle::default(),
             agenda: Agenda::default(),
             knocks: Arc::default(),
+            due: Vec::new(),
+            soonest: Vec::new(),
             partitions: Partitions::default(),
             down: Down::default(),
             reported: false,
@@ -124,7 +135,13 @@ impl Sim {
         let index = self.hosts.len();
         let host = self.blank_host(index);
         self.hosts.push(host);
-        self.agenda.add_host();
+        if self.hosts.len() > SCAN_HOSTS {
+            // The agenda is kept from here on; the hosts it did not have are asked first.
+            while self.agenda.hosts() < self.hosts.len() {
+                self.agenda.add_host();
+            }
+            self.agenda.mark_all();
+        }
         HostId(index as u32)
     }
 
@@ -225,10 +242,16 @@ impl Sim {
         self.hosts.len()
     }
 
-    /// Host number `index` (its next deadline is looked at again before the next step).
+    /// Host number `index`. Code that changes its timers, lifecycle or deliveries acts as
+    /// it, or marks it with [`Sim::host_changed`].
     pub(crate) fn host_mut(&mut self, index: usize) -> &mut Host {
-        self.agenda.mark(index);
         &mut self.hosts[index]
+    }
+
+    /// Host number `index` may have work at another time: its deliveries changed, or it
+    /// was replaced.
+    pub(crate) fn host_changed(&mut self, index: usize) {
+        self.agenda.mark(index);
     }
 
     /// A host with nothing installed, to be host number `index`.
@@ -316,9 +339,13 @@ impl Sim {
         }
     }
 
-    /// What happens next: brings the agenda up to date (the hosts marked stale, the host
-    /// this `Sim` acts as, and those whose inbox got a call), then reads it.
+    /// What happens next: asks every host (few hosts), or brings the agenda up to date (the
+    /// hosts marked stale, the host this `Sim` acts as, and those whose inbox got a call)
+    /// and reads it.
     fn next(&mut self) -> Next {
+        if self.hosts.len() <= SCAN_HOSTS {
+            return self.scan();
+        }
         self.knocks.mark(&mut self.agenda);
         self.agenda.mark(self.current);
         self.agenda.advance(self.clock);
@@ -326,12 +353,37 @@ impl Sim {
             let at = self.wake_time(i);
             self.agenda.set(i, at);
         }
-        #[cfg(debug_assertions)]
-        self.check_agenda();
-        if self.agenda.due_count() > 0 {
+        let next = if self.agenda.due_count() > 0 {
             Next::Due
         } else {
             self.agenda.earliest_later().map_or(Next::Idle, Next::At)
+        };
+        #[cfg(debug_assertions)]
+        self.check_agenda(&next);
+        next
+    }
+
+    /// What happens next, found by asking every host; fills `due` and `soonest`.
+    fn scan(&mut self) -> Next {
+        self.due.clear();
+        self.soonest.clear();
+        let mut earliest: Option<Duration> = None;
+        for i in 0..self.hosts.len() {
+            match self.wake_time(i) {
+                Some(t) if t <= self.clock => self.due.push(i),
+                Some(t) if earliest.is_none_or(|e| t < e) => {
+                    earliest = Some(t);
+                    self.soonest.clear();
+                    self.soonest.push(i);
+                }
+                Some(t) if earliest == Some(t) => self.soonest.push(i),
+                Some(_) | None => {}
+            }
+        }
+        match (self.due.is_empty(), earliest) {
+            (false, _) => Next::Due,
+            (true, Some(t)) => Next::At(t),
+            (true, None) => Next::Idle,
         }
     }
 
@@ -352,24 +404,26 @@ impl Sim {
         timers.into_iter().chain(io).min()
     }
 
-    /// Checks the agenda against every host (debug builds: a missed mark would change
-    /// which host runs next).
+    /// Checks the agenda against a scan of every host (debug builds: a missed mark would
+    /// change which host runs next).
     #[cfg(debug_assertions)]
-    fn check_agenda(&mut self) {
-        for i in 0..self.hosts.len() {
-            let now = self.wake_time(i);
-            let kept = self.agenda.entry(i);
-            let same = match (now, kept) {
-                (Some(a), Some(b)) => a == b || (a <= self.clock && b <= self.clock),
-                (a, b) => a == b,
-            };
-            assert!(same, "host {i}: agenda {kept:?}, host says {now:?}");
-        }
+    fn check_agenda(&mut self, next: &Next) {
+        let scanned = self.scan();
+        let due: Vec<usize> = (0..self.agenda.due_count())
+            .map(|k| self.agenda.due_nth(k))
+            .collect();
+        assert_eq!(due, self.due, "the agenda's due hosts");
+        let same = match (next, scanned) {
+            (Next::At(a), Next::At(b)) => *a == b,
+            (Next::Due, Next::Due) | (Next::Idle, Next::Idle) => true,
+            _ => false,
+        };
+        assert!(same, "the agenda and a scan disagree on what happens next");
     }
 
     /// One step. With `fused`, a jump of the clock is followed at once by the iteration it
-    /// was for, which is exactly what the next step would do (nothing has changed since
-    /// `next` brought the agenda up to date), without looking again.
+    /// was for, which is exactly what the next step would do (the hosts due after the jump
+    /// are the soonest ones `next` found), without looking again.
     fn step_inner(&mut self, fused: bool) -> Result<Step, LifecycleError> {
         match self.next() {
             Next::Due => Ok(Step::Ran(self.run_one_due())),
@@ -380,7 +434,11 @@ impl Sim {
             Next::At(t) => {
                 self.clock = t;
                 if fused {
-                    self.agenda.advance(t);
+                    if self.hosts.len() <= SCAN_HOSTS {
+                        std::mem::swap(&mut self.due, &mut self.soonest);
+                    } else {
+                        self.agenda.advance(t);
+                    }
                     Ok(Step::Ran(self.run_one_due()))
                 } else {
                     Ok(Step::Advanced(t))
@@ -390,16 +448,25 @@ impl Sim {
         }
     }
 
-    /// Runs one iteration of one of the agenda's due hosts (chosen with the seed if several,
-    /// by the draw's index among them in host order).
+    /// Runs one iteration of one of the hosts due now (chosen with the seed if several, by
+    /// the draw's index among them in host order).
     fn run_one_due(&mut self) -> HostId {
-        let due = self.agenda.due_count();
+        let scanned = self.hosts.len() <= SCAN_HOSTS;
+        let due = if scanned {
+            self.due.len()
+        } else {
+            self.agenda.due_count()
+        };
         let k = if due == 1 {
             0
         } else {
             self.draw_below(Site::HostOrder, due)
         };
-        let pick = self.agenda.due_nth(k);
+        let pick = if scanned {
+            self.due[k]
+        } else {
+            self.agenda.due_nth(k)
+        };
         self.act_as(pick);
         kit::iterate(self);
         if kit::run_ended(self).is_none() {
