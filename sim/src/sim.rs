@@ -27,9 +27,8 @@ pub enum Step {
 }
 
 /// Up to this many hosts, the next event is found by asking every host at each step, which
-/// costs less than keeping the agenda; debug builds always keep the agenda, and check it
-/// against the scan.
-const SCAN_HOSTS: usize = if cfg!(debug_assertions) { 0 } else { 8 };
+/// costs less than keeping the agenda (see `Sim::scanned`).
+const SCAN_HOSTS: usize = 8;
 
 /// What happens next, without doing it.
 enum Next {
@@ -67,9 +66,9 @@ pub struct Sim {
     /// Where every random choice comes from (the seed's streams, or a tape).
     choices: Choices,
     trace: TraceHandle,
-    /// The hosts by when they next have work (simulations of more than `SCAN_HOSTS` hosts).
+    /// The hosts by when they next have work (kept unless `Sim::scanned`).
     agenda: Agenda,
-    /// Hosts with work now, found by a scan (simulations of at most `SCAN_HOSTS` hosts).
+    /// Hosts with work now, found by a scan (see `Sim::scanned`).
     due: Vec<usize>,
     /// Hosts whose next work is at the earliest future time, found by the same scan.
     soonest: Vec<usize>,
@@ -135,7 +134,7 @@ impl Sim {
         let index = self.hosts.len();
         let host = self.blank_host(index);
         self.hosts.push(host);
-        if self.hosts.len() > SCAN_HOSTS {
+        if !self.scanned() {
             // The agenda is kept from here on; the hosts it did not have are asked first.
             while self.agenda.hosts() < self.hosts.len() {
                 self.agenda.add_host();
@@ -343,7 +342,7 @@ impl Sim {
     /// hosts marked stale, the host this `Sim` acts as, and those whose inbox got a call)
     /// and reads it.
     fn next(&mut self) -> Next {
-        if self.hosts.len() <= SCAN_HOSTS {
+        if self.scanned() {
             return self.scan();
         }
         self.knocks.mark(&mut self.agenda);
@@ -361,6 +360,12 @@ impl Sim {
         #[cfg(debug_assertions)]
         self.check_agenda(&next);
         next
+    }
+
+    /// Whether the next event is found by a scan rather than the agenda: few hosts, in a
+    /// release build (debug builds always keep the agenda, and check it against a scan).
+    fn scanned(&self) -> bool {
+        !cfg!(debug_assertions) && self.hosts.len() <= SCAN_HOSTS
     }
 
     /// What happens next, found by asking every host; fills `due` and `soonest`.
@@ -434,7 +439,7 @@ impl Sim {
             Next::At(t) => {
                 self.clock = t;
                 if fused {
-                    if self.hosts.len() <= SCAN_HOSTS {
+                    if self.scanned() {
                         std::mem::swap(&mut self.due, &mut self.soonest);
                     } else {
                         self.agenda.advance(t);
@@ -451,7 +456,7 @@ impl Sim {
     /// Runs one iteration of one of the hosts due now (chosen with the seed if several, by
     /// the draw's index among them in host order).
     fn run_one_due(&mut self) -> HostId {
-        let scanned = self.hosts.len() <= SCAN_HOSTS;
+        let scanned = self.scanned();
         let due = if scanned {
             self.due.len()
         } else {
