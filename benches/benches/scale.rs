@@ -196,20 +196,19 @@ fn many_hosts_turmoil(clients: usize, rounds: usize) -> Duration {
     start.elapsed()
 }
 
-/// The best of several runs of `shape` at size `n` (at least 3, and at least half a second
-/// in all): wall time, events.
-fn best_of(n: usize, shape: fn(usize) -> (Duration, usize)) -> (Duration, usize) {
-    let mut best = shape(n);
-    let mut spent = best.0;
-    for run in 1_usize.. {
-        if run >= 3 && spent >= Duration::from_millis(500) {
-            break;
-        }
-        let again = shape(n);
-        spent += again.0;
-        best = best.min(again);
+/// The median of several runs of `shape` at size `n` (at least 5, and at least half a
+/// second in all): wall time, events, and how many runs.
+fn median_of(n: usize, shape: fn(usize) -> (Duration, usize)) -> (Duration, usize, usize) {
+    let mut runs = Vec::new();
+    let mut spent = Duration::ZERO;
+    while runs.len() < 5 || spent < Duration::from_millis(500) {
+        let run = shape(n);
+        spent += run.0;
+        runs.push(run);
     }
-    best
+    runs.sort();
+    let (took, events) = runs[runs.len() / 2];
+    (took, events, runs.len())
 }
 
 /// Runs `shape` at every size, prints each size's cost per event, and the ratio of the
@@ -218,10 +217,10 @@ fn scaling(name: &str, unit: &str, sizes: &[usize], shape: fn(usize) -> (Duratio
     println!("{name}");
     let mut per_event = Vec::new();
     for &n in sizes {
-        let (took, events) = best_of(n, shape);
+        let (took, events, runs) = median_of(n, shape);
         let ns = took.as_nanos() as f64 / events as f64;
         println!(
-            "  {n:>7} {unit}: {:>9.3} s, {events:>9} events, {ns:>8.0} ns/event",
+            "  {n:>7} {unit}: {:>9.3} s, {events:>9} events, {ns:>8.0} ns/event (median of {runs})",
             took.as_secs_f64()
         );
         per_event.push(ns);

@@ -135,11 +135,15 @@ impl Sim {
         let host = self.blank_host(index);
         self.hosts.push(host);
         if !self.scanned() {
-            // The agenda is kept from here on; the hosts it did not have are asked first.
+            // A new host is not running (nothing to ask); when the agenda starts to be kept,
+            // the hosts it did not have are asked first.
+            let switching = self.agenda.hosts() < index;
             while self.agenda.hosts() < self.hosts.len() {
                 self.agenda.add_host();
             }
-            self.agenda.mark_all();
+            if switching {
+                self.agenda.mark_all();
+            }
         }
         HostId(index as u32)
     }
