@@ -460,7 +460,13 @@ fn sim_tcp_abort_at_accept_shows_both_outcomes_across_seeds() {
 
     let mut outcomes = BTreeSet::new();
     for seed in 0..40 {
-        let mut sim = Sim::new(seed);
+        let mut sim = sim_with(
+            seed,
+            TcpConfig {
+                late_connect: 0.25,
+                ..TcpConfig::default()
+            },
+        );
         let l = sim
             .listen_tcp("127.0.0.1:7".parse().unwrap(), Box::new(AbortAll))
             .unwrap();

@@ -13,9 +13,10 @@
 //! draws exactly once per delivery it runs, one draw even when only one is due.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
+use crate::counts::Counts;
 use crate::Sim;
 use crate::Site;
 
@@ -119,64 +120,71 @@ impl<D> DeliveryQueue<D> {
 
     /// Takes every delivery due at `now`, by lane, each lane in order.
     fn take_due(&mut self, now: Duration) -> DueBatch<D> {
-        let mut batch = DueBatch {
-            lanes: BTreeMap::new(),
-            left: 0,
-        };
+        let mut due = Vec::new();
         while let Some(p) = self.pop_due(now) {
-            batch
-                .lanes
-                .entry(p.lane)
-                .or_default()
-                .push_back((p.key, p.deliver));
-            batch.left += 1;
+            due.push((p.lane, p.key, Some(p.deliver)));
         }
-        batch
+        // Popped in key order; a stable sort by lane keeps each lane's order.
+        due.sort_by_key(|&(lane, _, _)| lane);
+        let mut lanes = Vec::new();
+        for (at, &(lane, _, _)) in due.iter().enumerate() {
+            if lanes.last().is_none_or(|l: &LaneRun| l.lane != lane) {
+                lanes.push(LaneRun {
+                    lane,
+                    next: at,
+                    end: at,
+                });
+            }
+            lanes.last_mut().expect("pushed above").end = at + 1;
+        }
+        let left = Counts::from_counts(lanes.iter().map(|l| l.end - l.next));
+        DueBatch { due, lanes, left }
     }
 
     /// Puts back deliveries of `batch` that did not run, under their own keys, so they stay
     /// ahead of anything scheduled since.
     fn put_back(&mut self, batch: DueBatch<D>) {
-        for (lane, queue) in batch.lanes {
-            for (key, deliver) in queue {
+        for (lane, key, deliver) in batch.due {
+            if let Some(deliver) = deliver {
                 self.insert(key, lane, deliver);
             }
         }
     }
 }
 
+/// One lane's deliveries in a [`DueBatch`]: `due[next..end]` are still to run.
+struct LaneRun {
+    lane: Lane,
+    next: usize,
+    end: usize,
+}
+
 /// The deliveries taken out for one step 4, by lane, each lane in order.
 struct DueBatch<D> {
-    lanes: BTreeMap<Lane, VecDeque<(Key, D)>>,
-    /// How many deliveries are left, over all lanes.
-    left: usize,
+    /// The deliveries, sorted by lane then key; `None` once run.
+    due: Vec<(Lane, Key, Option<D>)>,
+    /// The lanes, in their order.
+    lanes: Vec<LaneRun>,
+    /// How many deliveries each lane has left.
+    left: Counts,
 }
 
 impl<D> DueBatch<D> {
-    /// Takes delivery number `pick` (`pick < self.left`), counting through the lanes in
+    /// How many deliveries are left, over all lanes.
+    fn left(&self) -> usize {
+        self.left.total()
+    }
+
+    /// Takes delivery number `pick` (`pick < self.left()`), counting through the lanes in
     /// their order, and returns the first delivery of its lane. A uniformly random `pick`
     /// gives every interleaving that keeps per-lane order its fair share.
-    fn take(&mut self, mut pick: usize) -> D {
-        let lane = *self
-            .lanes
-            .iter()
-            .find(|(_, q)| {
-                if pick < q.len() {
-                    true
-                } else {
-                    pick -= q.len();
-                    false
-                }
-            })
-            .map(|(lane, _)| lane)
-            .expect("pick < left, the number of deliveries left");
-        let queue = self.lanes.get_mut(&lane).expect("found above");
-        let (_, deliver) = queue.pop_front().expect("lanes are never empty");
-        if queue.is_empty() {
-            self.lanes.remove(&lane);
-        }
-        self.left -= 1;
-        deliver
+    fn take(&mut self, pick: usize) -> D {
+        let lane = self.left.find(pick);
+        self.left.decrement(lane);
+        let run = &mut self.lanes[lane];
+        let at = run.next;
+        run.next += 1;
+        self.due[at].2.take().expect("each delivery runs once")
     }
 }
 
@@ -192,6 +200,7 @@ impl Sim {
     ) {
         let at = at.max(self.now_virtual());
         self.host_mut(host).io.push(at, lane, Box::new(deliver));
+        self.host_changed(host);
     }
 
     /// Step 4 for the current host: runs the deliveries due now, lanes interleaved at
@@ -212,12 +221,13 @@ impl Sim {
             return;
         }
         let mut batch = self.host_mut(host).io.take_due(now);
-        while batch.left > 0 {
+        while batch.left() > 0 {
             if self.crash_requested() {
                 self.host_mut(host).io.put_back(batch);
+                self.host_changed(host);
                 return;
             }
-            let pick = self.draw_below(Site::ReadyOrder, batch.left);
+            let pick = self.draw_below(Site::ReadyOrder, batch.left());
             let deliver = batch.take(pick);
             self.current_set(host);
             deliver(self);
@@ -240,10 +250,10 @@ mod tests {
     fn drain(mut batch: DueBatch<&'static str>, picks: &[usize]) -> Vec<&'static str> {
         let mut out = Vec::new();
         for &pick in picks.iter().cycle() {
-            if batch.left == 0 {
+            if batch.left() == 0 {
                 break;
             }
-            out.push(batch.take(pick % batch.left));
+            out.push(batch.take(pick % batch.left()));
         }
         out
     }
@@ -257,7 +267,7 @@ mod tests {
         assert_eq!(q.front(), Some(at(10)));
         assert!(q.take_single_due(at(5)).is_none(), "nothing due yet");
         let batch = q.take_due(at(10));
-        assert_eq!(batch.left, 2);
+        assert_eq!(batch.left(), 2);
         assert_eq!(q.front(), Some(at(20)), "the later one stays queued");
         assert_eq!(q.take_single_due(at(20)), Some("late"));
         assert_eq!(q.front(), None);
@@ -269,7 +279,7 @@ mod tests {
         q.push(at(1), Lane::Udp(0), "a");
         q.push(at(1), Lane::Udp(0), "b");
         assert_eq!(q.take_single_due(at(1)), None, "two are due");
-        assert_eq!(q.take_due(at(1)).left, 2, "and neither was lost");
+        assert_eq!(q.take_due(at(1)).left(), 2, "and neither was lost");
     }
 
     #[test]

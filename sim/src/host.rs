@@ -42,11 +42,12 @@ pub(crate) struct Host {
 }
 
 impl Host {
-    pub(crate) fn new() -> Self {
-        // The simulator never waits for other threads: it checks the inbox at every
-        // iteration boundary, so a queued call needs no wake-up.
+    /// A host with nothing installed, whose inbox calls `wake` after each queued call (the
+    /// simulator never waits for other threads: the wake-up only tells it to look at this
+    /// host's inbox at the next iteration boundary).
+    pub(crate) fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
         Self {
-            core: Core::new(|| {}),
+            core: Core::new(wake),
             io: DeliveryQueue::default(),
             tcp: HostTcp::default(),
             udp: HostUdp::default(),
@@ -54,11 +55,11 @@ impl Host {
         }
     }
 
-    /// A fresh host in place of this one, which lost power: only what a real machine keeps
-    /// on disk carries over (its registered program stubs), and its count of connection
-    /// ids, so that segments still addressed to the old connections never reach new ones.
-    pub(crate) fn reborn(&self) -> Self {
-        let mut host = Self::new();
+    /// `host`, a blank host, in place of this one, which lost power: only what a real
+    /// machine keeps on disk carries over (its registered program stubs), and its count of
+    /// connection ids, so that segments still addressed to the old connections never reach
+    /// new ones.
+    pub(crate) fn reborn(&self, mut host: Self) -> Self {
         for subsystem in SUBSYSTEMS {
             subsystem.reborn(self, &mut host);
         }

@@ -80,8 +80,9 @@ impl Sim {
             return Err(SimError::HostDown(host));
         }
         self.record_power(index, false);
-        let blank = self.host_ref(index).reborn();
+        let blank = self.host_ref(index).reborn(self.blank_host(index));
         let mut old = std::mem::replace(self.host_mut(index), blank);
+        self.host_changed(index);
         self.down.hosts.insert(index);
         for subsystem in SUBSYSTEMS {
             subsystem.crashed(self, index, &mut old);
@@ -128,9 +129,10 @@ impl Sim {
         if !self.down.contains(index) {
             return Err(SimError::HostUp(host));
         }
-        let fresh = self.host_ref(index).reborn();
+        let fresh = self.host_ref(index).reborn(self.blank_host(index));
         // Whatever was done to the blank reactor while the host was down goes too.
         let blank = std::mem::replace(self.host_mut(index), fresh);
+        self.host_changed(index);
         self.down.hosts.remove(&index);
         self.record_power(index, true);
         for subsystem in SUBSYSTEMS {

@@ -20,8 +20,10 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod agenda;
 mod choice;
 mod config;
+mod counts;
 mod cpu;
 mod deliveries;
 mod error;

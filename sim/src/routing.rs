@@ -8,9 +8,12 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::{HostId, Sim, SimError};
 
+/// The virtual-network address of the first host, as a number.
+const HOST_IP_BASE: u32 = 0x0a00_0001;
+
 /// The virtual-network address of host number `index`.
 pub(crate) fn host_ip(index: usize) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::from(0x0a00_0001_u32 + index as u32))
+    IpAddr::V4(Ipv4Addr::from(HOST_IP_BASE + index as u32))
 }
 
 impl Sim {
@@ -25,7 +28,11 @@ impl Sim {
         if ip.is_loopback() || ip.is_unspecified() {
             return Some(from);
         }
-        (0..self.host_count()).find(|&i| host_ip(i) == ip)
+        let IpAddr::V4(v4) = ip else {
+            return None;
+        };
+        let index = u32::from(v4).wrapping_sub(HOST_IP_BASE) as usize;
+        (index < self.host_count() && host_ip(index) == ip).then_some(index)
     }
 
     /// Whether `host` may bind `ip`: unspecified, loopback, or its own address.

@@ -1,11 +1,13 @@
 //! The simulation: one virtual clock, many hosts, one seed.
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 use std::time::Duration;
 
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent};
 use twinreactor_kit::{self as kit, Core, Driver, WakeHint};
 
+use crate::agenda::{Agenda, Knocks};
 use crate::choice::{unit, Choices, Site};
 use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
@@ -24,9 +26,13 @@ pub enum Step {
     Idle,
 }
 
+/// Up to this many hosts, the next event is found by asking every host at each step, which
+/// costs less than keeping the agenda (see `Sim::scanned`).
+const SCAN_HOSTS: usize = 8;
+
 /// What happens next, without doing it.
 enum Next {
-    /// Some hosts have work at the current time (listed in `Sim::due`).
+    /// Some hosts have work at the current time (the agenda's due hosts).
     Due,
     /// The earliest deadline of any running host.
     At(Duration),
@@ -60,10 +66,14 @@ pub struct Sim {
     /// Where every random choice comes from (the seed's streams, or a tape).
     choices: Choices,
     trace: TraceHandle,
-    /// Hosts with work now (filled by `next`; kept to avoid an allocation per step).
+    /// The hosts by when they next have work (kept unless `Sim::scanned`).
+    agenda: Agenda,
+    /// Hosts with work now, found by a scan (see `Sim::scanned`).
     due: Vec<usize>,
-    /// Hosts whose next work is at the earliest future time (filled by `next`).
+    /// Hosts whose next work is at the earliest future time, found by the same scan.
     soonest: Vec<usize>,
+    /// The hosts whose inbox got a remote call.
+    knocks: Arc<Knocks>,
     /// The directions of traffic blocked by partitions.
     pub(crate) partitions: Partitions,
     /// The hosts that crashed and have not restarted.
@@ -100,13 +110,15 @@ impl Sim {
             panic!("twinreactor-sim: impossible setting {e}");
         }
         report::hook::install();
-        Self {
+        let mut sim = Self {
             choices: Choices::new(config.seed),
             config,
             clock: Duration::ZERO,
-            hosts: vec![Host::new()],
+            hosts: Vec::new(),
             current: 0,
             trace: TraceHandle::default(),
+            agenda: Agenda::default(),
+            knocks: Arc::default(),
             due: Vec::new(),
             soonest: Vec::new(),
             partitions: Partitions::default(),
@@ -114,7 +126,9 @@ impl Sim {
             reported: false,
             stalled: 0,
             next_msg: 0,
-        }
+        };
+        sim.add_host();
+        sim
     }
 
     /// The seed in use (after any override).
@@ -134,8 +148,21 @@ impl Sim {
 
     /// Adds a host, which shares the virtual clock and starts not running.
     pub fn add_host(&mut self) -> HostId {
-        self.hosts.push(Host::new());
-        HostId((self.hosts.len() - 1) as u32)
+        let index = self.hosts.len();
+        let host = self.blank_host(index);
+        self.hosts.push(host);
+        if !self.scanned() {
+            // A new host is not running (nothing to ask); when the agenda starts to be kept,
+            // the hosts it did not have are asked first.
+            let switching = self.agenda.hosts() < index;
+            while self.agenda.hosts() < self.hosts.len() {
+                self.agenda.add_host();
+            }
+            if switching {
+                self.agenda.mark_all();
+            }
+        }
+        HostId(index as u32)
     }
 
     /// The hosts of this simulation, in the order they were added.
@@ -156,9 +183,10 @@ impl Sim {
         f: impl FnOnce(&mut dyn Reactor) -> T,
     ) -> Result<T, SimError> {
         let index = self.check_up(host)?;
-        let before = std::mem::replace(&mut self.current, index);
+        let before = self.current;
+        self.act_as(index);
         let out = self.guarded(|sim| f(sim));
-        self.current = before;
+        self.act_as(before);
         Ok(out)
     }
 
@@ -167,9 +195,10 @@ impl Sim {
     /// [`SimError::HostDown`] if `host` has crashed and not restarted.
     pub fn start(&mut self, host: HostId) -> Result<(), SimError> {
         let index = self.check_up(host)?;
-        let before = std::mem::replace(&mut self.current, index);
+        let before = self.current;
+        self.act_as(index);
         let out = self.guarded(kit::begin_run);
-        self.current = before;
+        self.act_as(before);
         Ok(out?)
     }
 
@@ -178,7 +207,7 @@ impl Sim {
     pub fn step(&mut self) -> Result<Step, SimError> {
         let before = self.current;
         let out = self.guarded(|sim| sim.step_inner(false));
-        self.current = before;
+        self.act_as(before);
         Ok(out?)
     }
 
@@ -236,9 +265,21 @@ impl Sim {
         self.hosts.len()
     }
 
-    /// Host number `index`.
+    /// Host number `index`. Code that changes its timers, lifecycle or deliveries acts as
+    /// it, or marks it with [`Sim::host_changed`].
     pub(crate) fn host_mut(&mut self, index: usize) -> &mut Host {
         &mut self.hosts[index]
+    }
+
+    /// Host number `index` may have work at another time: its deliveries changed, or it
+    /// was replaced.
+    pub(crate) fn host_changed(&mut self, index: usize) {
+        self.agenda.mark(index);
+    }
+
+    /// A host with nothing installed, to be host number `index`.
+    pub(crate) fn blank_host(&self, index: usize) -> Host {
+        Host::new(self.knocks.waker(index))
     }
 
     /// Host number `index`, shared.
@@ -253,7 +294,14 @@ impl Sim {
 
     /// Makes this `Sim` act as host number `index` (a delivery for that host is running).
     pub(crate) fn current_set(&mut self, index: usize) {
+        self.act_as(index);
+    }
+
+    /// Makes this `Sim` act as host number `index`, whose next deadline is looked at again
+    /// before the next step (acting as a host is what changes its timers and lifecycle).
+    fn act_as(&mut self, index: usize) {
         self.current = index;
+        self.agenda.mark(index);
     }
 
     /// Whether the current host's run should end at once (`crash()` was called).
@@ -332,49 +380,97 @@ impl Sim {
         }
     }
 
+    /// What happens next: asks every host (few hosts), or brings the agenda up to date (the
+    /// hosts marked stale, the host this `Sim` acts as, and those whose inbox got a call)
+    /// and reads it.
     fn next(&mut self) -> Next {
-        let mut due = std::mem::take(&mut self.due);
-        let mut soonest = std::mem::take(&mut self.soonest);
-        due.clear();
-        soonest.clear();
+        if self.scanned() {
+            return self.scan();
+        }
+        self.knocks.mark(&mut self.agenda);
+        self.agenda.mark(self.current);
+        self.agenda.advance(self.clock);
+        while let Some(i) = self.agenda.pop_stale() {
+            let at = self.wake_time(i);
+            self.agenda.set(i, at);
+        }
+        let next = if self.agenda.due_count() > 0 {
+            Next::Due
+        } else {
+            self.agenda.earliest_later().map_or(Next::Idle, Next::At)
+        };
+        #[cfg(debug_assertions)]
+        self.check_agenda(&next);
+        next
+    }
+
+    /// Whether the next event is found by a scan rather than the agenda: few hosts, in a
+    /// release build (debug builds always keep the agenda, and check it against a scan).
+    fn scanned(&self) -> bool {
+        !cfg!(debug_assertions) && self.hosts.len() <= SCAN_HOSTS
+    }
+
+    /// What happens next, found by asking every host; fills `due` and `soonest`.
+    fn scan(&mut self) -> Next {
+        self.due.clear();
+        self.soonest.clear();
         let mut earliest: Option<Duration> = None;
-        let before = self.current;
         for i in 0..self.hosts.len() {
-            if !self.hosts[i].core.life.in_run {
-                continue;
-            }
-            self.current = i;
-            let timers = match kit::wake_hint(self) {
-                WakeHint::Now => Some(self.clock),
-                WakeHint::At(t) => Some(t),
-                WakeHint::Never => None,
-            };
-            let io = self.hosts[i].io.front();
-            match timers.into_iter().chain(io).min() {
-                Some(t) if t <= self.clock => due.push(i),
+            match self.wake_time(i) {
+                Some(t) if t <= self.clock => self.due.push(i),
                 Some(t) if earliest.is_none_or(|e| t < e) => {
                     earliest = Some(t);
-                    soonest.clear();
-                    soonest.push(i);
+                    self.soonest.clear();
+                    self.soonest.push(i);
                 }
-                Some(t) if earliest == Some(t) => soonest.push(i),
+                Some(t) if earliest == Some(t) => self.soonest.push(i),
                 Some(_) | None => {}
             }
         }
-        self.current = before;
-        let any_due = !due.is_empty();
-        self.due = due;
-        self.soonest = soonest;
-        match (any_due, earliest) {
-            (true, _) => Next::Due,
-            (false, Some(t)) => Next::At(t),
-            (false, None) => Next::Idle,
+        match (self.due.is_empty(), earliest) {
+            (false, _) => Next::Due,
+            (true, Some(t)) => Next::At(t),
+            (true, None) => Next::Idle,
         }
+    }
+
+    /// When host number `i` next has work: its timers, its lifecycle, its inbox and its
+    /// deliveries (`None` if it is not running or has nothing scheduled).
+    fn wake_time(&mut self, i: usize) -> Option<Duration> {
+        if !self.hosts[i].core.life.in_run {
+            return None;
+        }
+        let before = std::mem::replace(&mut self.current, i);
+        let timers = match kit::wake_hint(self) {
+            WakeHint::Now => Some(self.clock),
+            WakeHint::At(t) => Some(t),
+            WakeHint::Never => None,
+        };
+        self.current = before;
+        let io = self.hosts[i].io.front();
+        timers.into_iter().chain(io).min()
+    }
+
+    /// Checks the agenda against a scan of every host (debug builds: a missed mark would
+    /// change which host runs next).
+    #[cfg(debug_assertions)]
+    fn check_agenda(&mut self, next: &Next) {
+        let scanned = self.scan();
+        let due: Vec<usize> = (0..self.agenda.due_count())
+            .map(|k| self.agenda.due_nth(k))
+            .collect();
+        assert_eq!(due, self.due, "the agenda's due hosts");
+        let same = match (next, scanned) {
+            (Next::At(a), Next::At(b)) => *a == b,
+            (Next::Due, Next::Due) | (Next::Idle, Next::Idle) => true,
+            _ => false,
+        };
+        assert!(same, "the agenda and a scan disagree on what happens next");
     }
 
     /// One step. With `fused`, a jump of the clock is followed at once by the iteration it
     /// was for, which is exactly what the next step would do (the hosts due after the jump
-    /// are the ones `next` found soonest), without looking for them again.
+    /// are the soonest ones `next` found), without looking again.
     fn step_inner(&mut self, fused: bool) -> Result<Step, LifecycleError> {
         match self.next() {
             Next::Due => {
@@ -398,7 +494,11 @@ impl Sim {
                 self.clock = t;
                 self.stalled = 0;
                 if fused {
-                    std::mem::swap(&mut self.due, &mut self.soonest);
+                    if self.scanned() {
+                        std::mem::swap(&mut self.due, &mut self.soonest);
+                    } else {
+                        self.agenda.advance(t);
+                    }
                     Ok(Step::Ran(self.run_one_due()))
                 } else {
                     Ok(Step::Advanced(t))
@@ -408,15 +508,26 @@ impl Sim {
         }
     }
 
-    /// Runs one iteration of one of the hosts in `due` (chosen with the seed if several).
+    /// Runs one iteration of one of the hosts due now (chosen with the seed if several, by
+    /// the draw's index among them in host order).
     fn run_one_due(&mut self) -> HostId {
-        let pick = if self.due.len() == 1 {
-            self.due[0]
+        let scanned = self.scanned();
+        let due = if scanned {
+            self.due.len()
         } else {
-            let k = self.draw_below(Site::HostOrder, self.due.len());
-            self.due[k]
+            self.agenda.due_count()
         };
-        self.current = pick;
+        let k = if due == 1 {
+            0
+        } else {
+            self.draw_below(Site::HostOrder, due)
+        };
+        let pick = if scanned {
+            self.due[k]
+        } else {
+            self.agenda.due_nth(k)
+        };
+        self.act_as(pick);
         kit::iterate(self);
         if kit::run_ended(self).is_none() {
             self.deliver_io();
@@ -439,7 +550,7 @@ impl Sim {
         while self.hosts[host].core.life.in_run {
             let step = self.step_inner(true);
             if matches!(step, Ok(Step::Idle)) || step.is_err() {
-                self.current = host;
+                self.act_as(host);
                 kit::end_run(self, RunEnd::Failed);
                 return Err(step.err().unwrap_or_else(|| LifecycleError::Quiescent {
                     at: self.clock,
@@ -465,7 +576,7 @@ impl Reactor for Sim {
         self.guarded(|sim| {
             kit::begin_run(sim)?;
             let out = sim.drive(host);
-            sim.current = host;
+            sim.act_as(host);
             out
         })
     }
@@ -516,7 +627,8 @@ impl Driver for Sim {
                         kit::poison(self);
                     }
                 }
-                self.current = culprit;
+                self.agenda.mark_all();
+                self.act_as(culprit);
                 let snapshot = self.snapshot(Some(culprit as u32));
                 report::remember(snapshot.clone());
                 let original = report::payload_text(payload.as_ref());

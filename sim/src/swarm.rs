@@ -55,6 +55,7 @@ impl SimConfig {
     /// | TCP latency | 1/2 of seeds (else the default 50 µs) | 10 µs to 2 s, log-uniform, long end rare |
     /// | TCP read splitting | 3/4 (else none) | 0.05 to 1 of reads |
     /// | TCP jitter | 1/2 | up to 10 µs to 2 s, as latency |
+    /// | late connect notices | 1/2 | 10% to 100% of connects |
     /// | lost SYNs | 1/5 | 1% to 30% |
     /// | refused connects | 1/5 | 1% to 30% |
     /// | resets on a data segment | 1/5 | 0.1% to 5% |
@@ -144,6 +145,7 @@ impl SimConfig {
             } else {
                 Duration::ZERO
             },
+            late_connect: if m.on(0.5) { m.strength(0.1, 1.0) } else { 0.0 },
             ..tcp
         };
         Self {

@@ -7,9 +7,13 @@ use std::time::Duration;
 use twinreactor::trace::render;
 use twinreactor::{TraceEvent, TraceLine};
 
-/// Lines are stored in chunks of this many, so that a long trace grows without ever copying
-/// what it already holds.
+/// Lines are stored in chunks of this many, so that a long trace grows without copying
+/// more than its first chunk. The first chunk starts at [`FIRST`] lines and doubles, so
+/// that a short simulation does not pay for thousands of lines up front.
 const CHUNK: usize = 4096;
+
+/// The first chunk's first capacity (`CHUNK` is this times a power of two).
+const FIRST: usize = 64;
 
 /// A line as stored: the time in nanoseconds (a trace never reaches 584 years), which
 /// keeps a stored line 8 bytes smaller than a [`TraceLine`].
@@ -64,7 +68,7 @@ impl TraceHandle {
             let full = std::mem::replace(&mut chunks.last, Vec::with_capacity(CHUNK));
             chunks.full.push(full);
         } else if chunks.last.capacity() == 0 {
-            chunks.last.reserve_exact(CHUNK);
+            chunks.last.reserve_exact(FIRST);
         }
         chunks.last.push(line);
     }

@@ -164,6 +164,8 @@ impl Conn {
     pub(super) fn check_write(&self, conn: ConnId) -> Result<(), TcpError> {
         match self.phase {
             Phase::Connecting | Phase::Accepting { .. } => Err(TcpError::NotConnected(conn)),
+            // A connect not noticed yet is still connecting in the protocol's eyes.
+            Phase::Open if self.notice_pending => Err(TcpError::NotConnected(conn)),
             Phase::Open | Phase::Ending => self.state.check_write(conn),
         }
     }

