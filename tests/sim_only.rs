@@ -454,3 +454,41 @@ fn sim_cpu_cost_lets_io_land_during_a_zero_delay_chain() {
         "moving time: within the first iterations, at {landed}"
     );
 }
+
+/// Hosts with clocks of their own (`Sim::set_clock`): a host whose clock runs 10% fast
+/// fires its ten-second timer before a host with a true clock fires its own, and each host's
+/// `now()` reads its own clock.
+#[test]
+fn sim_host_clocks_drift_and_timers_follow_them() {
+    use twinreactor_sim::{HostClock, HostId};
+    let mut sim = Sim::with_config(SimConfig::exact(SEED));
+    let fast = sim.add_host();
+    sim.set_clock(
+        fast,
+        HostClock::new(Duration::from_secs(100), 100_000).unwrap(),
+    )
+    .unwrap();
+    let order = Rc::new(RefCell::new(Vec::new()));
+    for host in [HostId::FIRST, fast] {
+        let o = order.clone();
+        sim.with_host(host, |r| {
+            r.after(Duration::from_secs(10), move |r| {
+                o.borrow_mut().push((host, r.now()));
+            });
+        })
+        .unwrap();
+        sim.start(host).unwrap();
+    }
+    sim.run_until_idle().unwrap();
+    let order = order.borrow();
+    assert_eq!(order[0].0, fast, "the fast clock's timer first: {order:?}");
+    assert_eq!(order[1], (HostId::FIRST, Duration::from_secs(10)));
+    // The fast host started at its 100 s, and its timer fired at its 110 s.
+    assert_eq!(order[0].1, Duration::from_secs(110));
+    let trace = sim.trace().render();
+    assert!(trace.contains("9.090909091 h1 timer-fired"), "{trace}");
+    assert_eq!(
+        HostClock::new(Duration::ZERO, -200_000),
+        Err(twinreactor_sim::SimError::BadClock(-200_000))
+    );
+}

@@ -22,6 +22,9 @@ pub enum SimError {
     /// crashed host restarts.
     #[error("host {0} is up: only a crashed host can be restarted")]
     HostUp(HostId),
+    /// A host clock's drift is beyond ±100,000 parts per million.
+    #[error("a clock drift of {0} ppm is beyond ±100,000 (10%)")]
+    BadClock(i32),
     /// The host's lifecycle refused, or the run hit the time limit.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),

@@ -28,6 +28,7 @@ mod cpu;
 mod deliveries;
 mod error;
 mod host;
+mod host_clock;
 mod host_crash;
 mod partition;
 mod process;
@@ -52,6 +53,7 @@ pub use config::{parse_seed, seed_override, ConfigError, SimConfig, SEED_ENV};
 pub use cpu::{CpuCost, CpuCostError};
 pub use error::SimError;
 pub use host::HostId;
+pub use host_clock::HostClock;
 pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};
 pub use sim::{Sim, Step};
 #[cfg(feature = "insta")]

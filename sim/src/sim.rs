@@ -13,7 +13,7 @@ use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
 use crate::partition::Partitions;
 use crate::report::{self, Failure, SimSnapshot, TAIL_LINES};
-use crate::{HostId, SimConfig, SimError, TraceHandle};
+use crate::{HostClock, HostId, SimConfig, SimError, TraceHandle};
 
 /// What one [`Sim::step`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub struct Sim {
     stalled: u64,
     /// The next message id (`m<n>` in the trace: a datagram's send, loss and delivery).
     next_msg: u64,
+    /// Each host's own clock (by host number).
+    clocks: Vec<HostClock>,
 }
 
 impl Sim {
@@ -126,6 +128,7 @@ impl Sim {
             reported: false,
             stalled: 0,
             next_msg: 0,
+            clocks: Vec::new(),
         };
         sim.add_host();
         sim
@@ -149,6 +152,7 @@ impl Sim {
     /// Adds a host, which shares the virtual clock and starts not running.
     pub fn add_host(&mut self) -> HostId {
         let index = self.hosts.len();
+        self.clocks.push(HostClock::default());
         let host = self.blank_host(index);
         self.hosts.push(host);
         if !self.scanned() {
@@ -163,6 +167,15 @@ impl Sim {
             }
         }
         HostId(index as u32)
+    }
+
+    /// Gives `host` a clock of its own (see [`HostClock`]); [`SimError::UnknownHost`] if
+    /// there is no such host.
+    pub fn set_clock(&mut self, host: HostId, clock: HostClock) -> Result<(), SimError> {
+        let index = self.check_host(host)?;
+        self.clocks[index] = clock;
+        self.host_changed(index);
+        Ok(())
     }
 
     /// The hosts of this simulation, in the order they were added.
@@ -443,7 +456,8 @@ impl Sim {
         let before = std::mem::replace(&mut self.current, i);
         let timers = match kit::wake_hint(self) {
             WakeHint::Now => Some(self.clock),
-            WakeHint::At(t) => Some(t),
+            // Timers run on the host's own clock.
+            WakeHint::At(t) => Some(self.clocks[i].global(t)),
             WakeHint::Never => None,
         };
         self.current = before;
@@ -564,7 +578,7 @@ impl Sim {
 
 impl Reactor for Sim {
     fn now(&self) -> Duration {
-        self.clock
+        self.clocks[self.current].local(self.clock)
     }
 
     fn run(&mut self) -> Result<(), LifecycleError> {
