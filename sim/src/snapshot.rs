@@ -31,9 +31,12 @@ impl TraceText for &str {
 /// `snapshots/<name>.snap` in the crate being tested (next to its `Cargo.toml`). Review
 /// changes with `cargo insta review`, as for any insta snapshot. Feature `insta`.
 ///
-/// ```ignore
+/// ```no_run
+/// use twinreactor::prelude::*;
+/// use twinreactor::trace::TraceFilter;
+///
 /// let mut sim = twinreactor_sim::Sim::new(7);
-/// // ... install the protocol, run ...
+/// sim.note("leader elected");
 /// twinreactor_sim::assert_trace_snapshot!("election", sim.trace());
 /// let notes = sim.trace().view(&TraceFilter::new().kind("note"));
 /// twinreactor_sim::assert_trace_snapshot!("election_notes", notes);
