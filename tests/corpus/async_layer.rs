@@ -154,6 +154,9 @@ pub fn async_tcp_addresses_and_refusal(b: &mut dyn Backend) {
         );
         let accept = spawn(async move {
             let (s, peer) = listener.accept().await?;
+            // Closed here, inside the task's poll, not whenever the finished task is
+            // dropped: the refused connect below must not race the close.
+            drop(listener);
             std::io::Result::Ok((s.local_addr()?, s.peer_addr()?, peer))
         })?;
         let c = TcpStream::connect(addr).await?;
