@@ -42,6 +42,8 @@ impl Progress {
             bar,
             failed: AtomicU64::new(0),
             ran: AtomicU64::new(0),
+            // Wall time for the summary's rate only: no simulation reads it, so it changes
+            // no choice, trace or seed (the sweep's report is the same on every run).
             started: Instant::now(),
         }
     }
