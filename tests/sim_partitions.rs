@@ -309,6 +309,29 @@ fn partition_tcp_longer_than_give_up_ends_the_sender_with_timed_out() {
     assert_eq!(server.events(), expected);
 }
 
+/// A heal cancels the sender's give-up check: once the held data has arrived nothing is left
+/// scheduled, so the simulation goes idle at once instead of waking the sender `give_up`
+/// after the partition began.
+#[test]
+fn partition_tcp_heal_cancels_the_give_up_check() {
+    let (mut sim, h0, h1) = two_hosts(SEED, TcpConfig::default());
+    let (client, server) = established(&mut sim, h0, h1);
+    sim.partition(h0, h1).expect("partition");
+    write(&mut sim, h0, &client, b"held;");
+    sim.advance(Duration::from_millis(100)).expect("run");
+    sim.heal(h0, h1).expect("heal");
+    let healed_at = sim.now();
+    sim.run_until_idle().expect("run");
+    assert_eq!(server.bytes.borrow().as_slice(), b"held;");
+    let give_up = TcpConfig::default().give_up.expect("on by default");
+    assert!(
+        sim.now() < healed_at + Duration::from_secs(1),
+        "idle at {:?}, healed at {healed_at:?} (give_up {give_up:?})",
+        sim.now()
+    );
+    assert!(client.events().iter().all(|e| !e.contains("disconnected")));
+}
+
 /// A connect across a partition times out at its own timeout (its SYN is held, and not
 /// sent at the heal, since the connect has ended); a connect whose SYN is held by a
 /// partition that heals before its timeout succeeds one round trip after the heal.

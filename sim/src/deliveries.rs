@@ -36,8 +36,9 @@ pub(crate) enum Lane {
 /// A delivery: runs with the simulation acting as the host it was scheduled for.
 pub(crate) type Delivery = Box<dyn FnOnce(&mut Sim)>;
 
-/// When a delivery is due, and its place among deliveries due at the same time.
-type Key = (Duration, u64);
+/// When a delivery is due, and its place among deliveries due at the same time: names one
+/// scheduled delivery, so that it can be cancelled.
+pub(crate) type Key = (Duration, u64);
 
 /// A scheduled delivery, ordered by its key alone.
 struct Pending<D> {
@@ -90,10 +91,17 @@ impl<D> DeliveryQueue<D> {
     }
 
     /// Schedules `deliver` in `lane` at `at`, after everything already scheduled at `at`.
-    fn push(&mut self, at: Duration, lane: Lane, deliver: D) {
+    fn push(&mut self, at: Duration, lane: Lane, deliver: D) -> Key {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.insert((at, seq), lane, deliver);
+        (at, seq)
+    }
+
+    /// Removes the delivery scheduled under `key`, if it has not been taken out to run.
+    /// Linear in the queue's length: for rare events (a partition healing).
+    fn cancel(&mut self, key: Key) {
+        self.pending.retain(|Reverse(p)| p.key != key);
     }
 
     fn insert(&mut self, key: Key, lane: Lane, deliver: D) {
@@ -190,16 +198,25 @@ impl<D> DueBatch<D> {
 
 impl Sim {
     /// Schedules `deliver` to run on `host` at virtual time `at` (no earlier than now), in
-    /// `lane`. It runs in step 4 of the first iteration of `host` at or after `at`.
+    /// `lane`. It runs in step 4 of the first iteration of `host` at or after `at`, unless
+    /// [`Sim::cancel_io`] is given the key returned.
     pub(crate) fn schedule_io(
         &mut self,
         host: usize,
         at: Duration,
         lane: Lane,
         deliver: impl FnOnce(&mut Sim) + 'static,
-    ) {
+    ) -> Key {
         let at = at.max(self.now_virtual());
-        self.host_mut(host).io.push(at, lane, Box::new(deliver));
+        let key = self.host_mut(host).io.push(at, lane, Box::new(deliver));
+        self.host_changed(host);
+        key
+    }
+
+    /// Cancels the delivery scheduled on `host` under `key`. One already taken out to run
+    /// (in the step 4 running now) still runs.
+    pub(crate) fn cancel_io(&mut self, host: usize, key: Key) {
+        self.host_mut(host).io.cancel(key);
         self.host_changed(host);
     }
 

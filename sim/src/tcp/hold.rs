@@ -10,8 +10,10 @@
 //!   clean close still reaches the peer once the partition heals.
 //! * Give-up: when an endpoint that exists and is past connecting has its first segment
 //!   held, a check is scheduled `TcpConfig::give_up` later on its host. If its segments are
-//!   still held then (the direction did not heal meanwhile), they are discarded and the
-//!   endpoint ends with `Disconnect::Io(TimedOut)` (unless its end was already decided).
+//!   still held then, they are discarded and the endpoint ends with
+//!   `Disconnect::Io(TimedOut)` (unless its end was already decided). A heal (or the
+//!   receiver's restart) that sends them cancels the check, so nothing of it is left to wake
+//!   the host or keep the simulation from going idle.
 //!   A SYN is governed by the connect's own timeout instead: a held SYN whose connect has
 //!   ended by the heal is never sent.
 //! * The peer of an endpoint that gave up learns nothing from it: the next data it sends
@@ -31,7 +33,7 @@ use twinreactor_kit::End;
 
 use super::conn::{Peer, Phase};
 use super::{HostTcp, Segment, TAG_CONN};
-use crate::deliveries::Lane;
+use crate::deliveries::{Key, Lane};
 use crate::Sim;
 
 /// The owner of a segment no endpoint sent (a listener's refusal): never gives up.
@@ -47,9 +49,16 @@ pub(super) struct Held {
     send: Box<dyn FnOnce(&mut Sim)>,
 }
 
+/// An endpoint with segments held: since when, and its give-up check (none without
+/// [`TcpConfig::give_up`](crate::TcpConfig::give_up)).
+pub(super) struct Holding {
+    since: Duration,
+    check: Option<Key>,
+}
+
 /// Sends every segment held from host `from` to host `to`, in the order they were held
-/// (the direction has healed, or `to` has restarted); their endpoints' give-up checks
-/// become no-ops. Nothing leaves for a host that is down: it stays held until its restart.
+/// (the direction has healed, or `to` has restarted); their endpoints' give-up checks are
+/// cancelled. Nothing leaves for a host that is down: it stays held until its restart.
 pub(crate) fn release_held(sim: &mut Sim, from: usize, to: usize) {
     if sim.down.contains(to) {
         return;
@@ -63,8 +72,17 @@ pub(crate) fn release_held(sim: &mut Sim, from: usize, to: usize) {
         .partition(|h| h.to == to);
     tcp.held = stay;
     let held = &tcp.held;
-    tcp.holding
-        .retain(|owner, _| held.iter().any(|h| h.owner == *owner));
+    let mut checks = Vec::new();
+    tcp.holding.retain(|owner, holding| {
+        let keep = held.iter().any(|h| h.owner == *owner);
+        if !keep {
+            checks.extend(holding.check);
+        }
+        keep
+    });
+    for key in checks {
+        sim.cancel_io(from, key);
+    }
     for h in go {
         (h.send)(sim);
     }
@@ -154,13 +172,14 @@ impl Sim {
         if !counts {
             return;
         }
-        tcp.holding.insert(owner, now);
-        if let Some(after) = give_up {
+        let check = give_up.map(|after| {
             let at = now.saturating_add(after);
             self.schedule_io(from, at, Lane::Tcp(TAG_CONN, owner), move |sim| {
                 sim.tcp_give_up(owner, now);
-            });
-        }
+            })
+        });
+        let tcp = &mut self.host_mut(from).tcp;
+        tcp.holding.insert(owner, Holding { since: now, check });
     }
 
     /// The give-up check of endpoint `owner` of the current host, whose first segment still
@@ -168,8 +187,9 @@ impl Sim {
     fn tcp_give_up(&mut self, owner: u64, since: Duration) {
         let host = self.current_index();
         let tcp = &mut self.host_mut(host).tcp;
-        if tcp.holding.get(&owner) != Some(&since) {
-            // Healed meanwhile (perhaps partitioned again since: a later check decides).
+        if tcp.holding.get(&owner).is_none_or(|h| h.since != since) {
+            // Healed in this same step 4, after the check was taken out to run (perhaps
+            // partitioned again since: a later check decides).
             return;
         }
         tcp.holding.remove(&owner);

@@ -146,8 +146,8 @@ pub(crate) struct HostTcp {
     ports_in_use: BTreeSet<u16>,
     /// Segments sent from this host across a partition, in the order sent.
     held: Vec<Held>,
-    /// Endpoints with segments held that may give up, with when their first one was held.
-    holding: BTreeMap<u64, Duration>,
+    /// Endpoints with segments held that may give up: when their first one was held.
+    holding: BTreeMap<u64, hold::Holding>,
     /// With [`TcpConfig::bandwidth`]: when each link from this host (by receiving host)
     /// has finished sending what it was given.
     link_free: BTreeMap<usize, Duration>,
