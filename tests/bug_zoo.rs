@@ -30,3 +30,32 @@ fn a_sweep_of_a_thousand_swarm_seeds_finds_every_planted_bug() {
         }
     }
 }
+
+/// A lease that trusts another host's clock breaks under drift alone (no offset, latency as
+/// by default): some seed of a hundred draws clocks that run apart enough, and its correct
+/// twin, which measures on its own clock with a margin, holds under every one.
+#[test]
+fn a_lease_on_a_remote_clock_breaks_under_drift() {
+    use std::time::Duration;
+    use twinreactor_sim::ClockSkew;
+    let bug = BUGS
+        .iter()
+        .find(|b| b.name == "lease-on-remote-clock")
+        .expect("in the zoo");
+    let run = bug.run;
+    let drift = |seed| SimConfig {
+        clocks: ClockSkew {
+            max_offset: Duration::ZERO,
+            max_drift_ppm: 100_000,
+        },
+        ..SimConfig::exact(seed)
+    };
+    Sweep::new(100).run(|seed| run(drift(seed), false));
+    let found = Sweep::new(100).try_run(|seed| run(drift(seed), true));
+    assert!(
+        matches!(found, Err(SweepFailed::Seed { .. })),
+        "no seed broke the lease: {found:?}"
+    );
+    // With clocks that all read the same, the buggy lease holds.
+    Sweep::new(100).run(|seed| run(SimConfig::exact(seed), true));
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{CpuCost, ProcessConfig, TcpConfig, UdpConfig};
+use crate::{ClockSkew, CpuCost, ProcessConfig, TcpConfig, UdpConfig};
 
 /// The environment variable that overrides every simulation's seed, to replay a failure.
 pub const SEED_ENV: &str = "TWINREACTOR_SEED";
@@ -30,6 +30,8 @@ pub struct SimConfig {
     /// The virtual CPU time each iteration of a host costs, drawn from the seed; `None`
     /// (the default): callbacks take no time.
     pub cpu: Option<CpuCost>,
+    /// Each host's clock offset and drift, drawn from the seed; off by default.
+    pub clocks: ClockSkew,
 }
 
 impl SimConfig {
@@ -58,6 +60,7 @@ impl SimConfig {
             process: ProcessConfig::default(),
             livelock_iterations: 1_000_000,
             cpu: None,
+            clocks: ClockSkew::default(),
         }
     }
 }
@@ -100,6 +103,12 @@ impl SimConfig {
         }
         if let Some(cpu) = self.cpu {
             words.push(format!("cpu {cpu:?}"));
+        }
+        if self.clocks.is_on() {
+            words.push(format!(
+                "clock offset up to {:?}, drift up to {} ppm",
+                self.clocks.max_offset, self.clocks.max_drift_ppm
+            ));
         }
         words.join(", ")
     }
@@ -200,6 +209,7 @@ impl SimConfig {
                 why: "every run would be a livelock",
             });
         }
+        self.clocks.validate()?;
         if self.process.max_chunk == 0 {
             return Err(ConfigError {
                 setting: "process.max_chunk",
@@ -231,5 +241,8 @@ mod validate_tests {
         c.tcp.syn_drop = 0.0;
         c.tcp.jitter = std::time::Duration::from_secs(90_000);
         assert_eq!(c.validate().unwrap_err().setting, "tcp.jitter");
+        c.tcp.jitter = std::time::Duration::ZERO;
+        c.clocks.max_drift_ppm = 200_000;
+        assert_eq!(c.validate().unwrap_err().setting, "clocks.max_drift_ppm");
     }
 }

@@ -1,11 +1,88 @@
-//! A host's own clock: an offset and a drift from the simulation's clock (off by default).
+//! A host's own clock: an offset and a drift from the simulation's clock (off by default),
+//! set by a test ([`Sim::set_clock`](crate::Sim::set_clock)) or drawn from the seed for each
+//! host ([`ClockSkew`]).
 
 use std::time::Duration;
 
-use crate::SimError;
+use crate::{ConfigError, Sim, SimError, Site};
 
 /// The largest drift a clock may have, in parts per million (10%).
 const MAX_DRIFT_PPM: i32 = 100_000;
+
+/// The largest offset [`ClockSkew::max_offset`] may ask for.
+const MAX_OFFSET: Duration = Duration::from_secs(24 * 3600);
+
+/// Clock skew drawn from the seed: when on, every host added draws its own [`HostClock`],
+/// an offset from zero to `max_offset` and a drift from `-max_drift_ppm` to
+/// `+max_drift_ppm`, both uniform (a tape's "nothing happens" is no skew). Off (the
+/// default) when both are zero; nothing is drawn then. [`Sim::set_clock`] replaces a drawn
+/// clock.
+///
+/// ```
+/// use std::time::Duration;
+/// use twinreactor_sim::{ClockSkew, Sim, SimConfig};
+///
+/// let skew = ClockSkew { max_offset: Duration::from_millis(50), max_drift_ppm: 1_000 };
+/// let config = SimConfig { clocks: skew, ..SimConfig::exact(7) };
+/// let mut sim = Sim::with_config(config);
+/// let h1 = sim.add_host();
+/// let clock = sim.clock(h1).unwrap();
+/// assert!(clock.offset() <= Duration::from_millis(50));
+/// assert!(clock.drift_ppm().abs() <= 1_000);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClockSkew {
+    /// The largest offset a host's clock draws (at most a day).
+    pub max_offset: Duration,
+    /// The largest drift, either way, in parts per million (at most 100,000: 10%).
+    pub max_drift_ppm: u32,
+}
+
+impl ClockSkew {
+    /// Whether hosts draw clocks at all.
+    pub fn is_on(&self) -> bool {
+        *self != Self::default()
+    }
+
+    /// The setting that is out of bounds, if one is.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_drift_ppm > MAX_DRIFT_PPM.unsigned_abs() {
+            return Err(ConfigError {
+                setting: "clocks.max_drift_ppm",
+                value: self.max_drift_ppm.to_string(),
+                why: "a drift beyond 100,000 ppm (10%) is not a clock",
+            });
+        }
+        if self.max_offset > MAX_OFFSET {
+            return Err(ConfigError {
+                setting: "clocks.max_offset",
+                value: format!("{:?}", self.max_offset),
+                why: "an offset above a day is not a skewed clock but a wrong one",
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Sim {
+    /// The clock a new host draws under [`SimConfig::clocks`](crate::SimConfig::clocks)
+    /// (the simulation's own clock when that is off).
+    pub(crate) fn draw_clock(&mut self) -> HostClock {
+        let skew = self.config().clocks;
+        if !skew.is_on() {
+            return HostClock::default();
+        }
+        let offset = self.draw_delay(Duration::ZERO, skew.max_offset, Site::ClockOffset);
+        // 0, +1, -1, +2, -2, ...: the canonical draw (0) is no drift.
+        let span = u64::from(skew.max_drift_ppm) * 2 + 1;
+        let v = ((u128::from(self.draw(Site::ClockDrift)) * u128::from(span)) >> 64) as i64;
+        let drift = if v % 2 == 0 { v / 2 } else { -(v + 1) / 2 };
+        HostClock {
+            offset,
+            drift_ppm: drift as i32,
+        }
+    }
+}
 
 /// How a host's clock differs from the simulation's: it reads `offset` more, and runs
 /// `drift_ppm` parts per million fast (or slow, when negative). The host's `now()` and its
@@ -41,6 +118,16 @@ impl HostClock {
             return Err(SimError::BadClock(drift_ppm));
         }
         Ok(Self { offset, drift_ppm })
+    }
+
+    /// How far ahead this clock starts.
+    pub fn offset(&self) -> Duration {
+        self.offset
+    }
+
+    /// How fast it runs, in parts per million (negative: slow).
+    pub fn drift_ppm(&self) -> i32 {
+        self.drift_ppm
     }
 
     /// What this clock reads when the simulation's reads `global`.

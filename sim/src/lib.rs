@@ -53,7 +53,7 @@ pub use config::{parse_seed, seed_override, ConfigError, SimConfig, SEED_ENV};
 pub use cpu::{CpuCost, CpuCostError};
 pub use error::SimError;
 pub use host::HostId;
-pub use host_clock::HostClock;
+pub use host_clock::{ClockSkew, HostClock};
 pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};
 pub use sim::{Sim, Step};
 #[cfg(feature = "insta")]

@@ -152,7 +152,8 @@ impl Sim {
     /// Adds a host, which shares the virtual clock and starts not running.
     pub fn add_host(&mut self) -> HostId {
         let index = self.hosts.len();
-        self.clocks.push(HostClock::default());
+        let clock = self.draw_clock();
+        self.clocks.push(clock);
         let host = self.blank_host(index);
         self.hosts.push(host);
         if !self.scanned() {
@@ -176,6 +177,12 @@ impl Sim {
         self.clocks[index] = clock;
         self.host_changed(index);
         Ok(())
+    }
+
+    /// The clock of `host` (see [`HostClock`]); [`SimError::UnknownHost`] if there is no
+    /// such host.
+    pub fn clock(&self, host: HostId) -> Result<HostClock, SimError> {
+        Ok(self.clocks[self.check_host(host)?])
     }
 
     /// The hosts of this simulation, in the order they were added.

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use crate::{Sim, SimConfig, TcpConfig, UdpConfig};
+use crate::{ClockSkew, Sim, SimConfig, TcpConfig, UdpConfig};
 
 /// Any seed; shrinks toward 0.
 pub fn seeds() -> impl Strategy<Value = u64> {
@@ -123,6 +123,22 @@ pub fn tcp_faults(max: f64) -> impl Strategy<Value = TcpConfig> {
         })
 }
 
+/// Host clock skew: offsets up to 1 s and drifts up to 10% either way, each host drawing
+/// its own from the seed. Shrinks toward clocks that all read the same.
+pub fn clock_skews() -> impl Strategy<Value = ClockSkew> {
+    let drift = prop_oneof![
+        1 => Just(0u32),
+        1 => proptest::sample::select(vec![100u32, 1_000, 10_000, 100_000]),
+        2 => 0..=100_000u32,
+    ];
+    (micros_below(Duration::from_secs(1)), drift).prop_map(|(max_offset, max_drift_ppm)| {
+        ClockSkew {
+            max_offset,
+            max_drift_ppm,
+        }
+    })
+}
+
 /// A seed and the network conditions a simulation runs under.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultPlan {
@@ -132,6 +148,8 @@ pub struct FaultPlan {
     pub udp: UdpConfig,
     /// TCP latency, read splitting and faults.
     pub tcp: TcpConfig,
+    /// How far each host's clock may be off.
+    pub clocks: ClockSkew,
 }
 
 impl FaultPlan {
@@ -140,6 +158,7 @@ impl FaultPlan {
         SimConfig {
             udp: self.udp.clone(),
             tcp: self.tcp.clone(),
+            clocks: self.clocks,
             ..SimConfig::exact(self.seed)
         }
     }
@@ -150,16 +169,20 @@ impl FaultPlan {
     }
 }
 
-/// Fault plans a protocol that retransmits and tolerates any read boundaries must survive:
-/// UDP loss up to 50%, duplication and jitter; TCP latency and read splitting (no TCP
-/// failures: combine [`seeds`], [`udp_faults`] and [`tcp_faults`] for those). Shrinks
-/// toward seed 0 on a perfect network.
+/// Fault plans a protocol that retransmits, tolerates any read boundaries and measures
+/// time on its own host's clock must survive: UDP loss up to 50%, duplication and jitter;
+/// TCP latency and read splitting (no TCP failures: combine [`seeds`], [`udp_faults`] and
+/// [`tcp_faults`] for those); [`clock_skews`]. Shrinks toward seed 0 on a perfect network
+/// with true clocks.
 pub fn fault_plans() -> impl Strategy<Value = FaultPlan> {
-    (seeds(), udp_faults(0.5), tcp_conditions()).prop_map(|(seed, udp, tcp)| FaultPlan {
-        seed,
-        udp,
-        tcp,
-    })
+    (seeds(), udp_faults(0.5), tcp_conditions(), clock_skews()).prop_map(
+        |(seed, udp, tcp, clocks)| FaultPlan {
+            seed,
+            udp,
+            tcp,
+            clocks,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -189,6 +212,7 @@ mod tests {
         assert_eq!(plan.udp.duplication, 0.0, "{plan:?}");
         assert_eq!(plan.udp.jitter, std::time::Duration::ZERO, "{plan:?}");
         assert_eq!(plan.tcp.read_split, 0.0, "{plan:?}");
+        assert!(!plan.clocks.is_on(), "{plan:?}");
         assert_eq!(plan.seed, 0, "{plan:?}");
     }
 }

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use crate::rng::{SimRng, Stream};
-use crate::{ProcessConfig, SimConfig, TcpConfig, UdpConfig};
+use crate::{ClockSkew, ProcessConfig, SimConfig, TcpConfig, UdpConfig};
 
 /// The shortest and longest latency swarm draws.
 const LATENCY: (Duration, Duration) = (Duration::from_micros(10), Duration::from_secs(2));
@@ -65,6 +65,7 @@ impl SimConfig {
     /// | UDP duplication | 1/4 | 1% to 30% |
     /// | process pipe latency | 1/2 (else the default 50 µs) | 10 µs to 2 s |
     /// | process crashes | 1/5 | 10% to 100% of spawns, within 1 ms to 2 s of the start |
+    /// | host clock skew | 1/4 | offsets up to 10 µs to 2 s, drifts up to 10 to 100,000 ppm |
     ///
     /// Strengths are tilted toward their low end. Partitions and host crashes are not drawn
     /// here: they are [`Sim`](crate::Sim) calls a scenario makes.
@@ -148,10 +149,19 @@ impl SimConfig {
             late_connect: if m.on(0.5) { m.strength(0.1, 1.0) } else { 0.0 },
             ..tcp
         };
+        let clocks = if m.on(0.25) {
+            ClockSkew {
+                max_offset: m.latency(),
+                max_drift_ppm: m.strength(10.0, 100_000.0) as u32,
+            }
+        } else {
+            ClockSkew::default()
+        };
         Self {
             tcp,
             udp,
             process,
+            clocks,
             ..Self::exact(seed)
         }
     }
@@ -176,7 +186,7 @@ mod tests {
     #[test]
     fn every_kind_is_on_in_some_seeds_and_off_in_others() {
         let mixes: Vec<SimConfig> = (0..1000).map(SimConfig::swarm_exact).collect();
-        let kinds: [(&str, Kind); 10] = [
+        let kinds: [(&str, Kind); 11] = [
             ("tcp latency", |c| {
                 c.tcp.latency != Duration::from_micros(50)
             }),
@@ -191,6 +201,7 @@ mod tests {
             ("loss", |c| c.udp.loss > 0.0),
             ("duplication", |c| c.udp.duplication > 0.0),
             ("process crash", |c| c.process.crash > 0.0),
+            ("clock skew", |c| c.clocks.is_on()),
         ];
         for (name, on) in kinds {
             let count = mixes.iter().filter(|c| on(c)).count();
@@ -223,6 +234,7 @@ mod tests {
             ] {
                 assert!((0.0..=1.0).contains(&p), "{p}");
             }
+            assert_eq!(c.validate(), Ok(()), "{c:?}");
         }
     }
 }

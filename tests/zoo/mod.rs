@@ -15,7 +15,7 @@ use twinreactor::{
     ConnId, ConnectError, DatagramProtocol, Disconnect, ExitStatus, Pipe, ProcessId,
     ProcessProtocol, ProcessSpec, SocketId, StreamFactory, StreamProtocol, UdpOptions,
 };
-use twinreactor_sim::{Program, ProgramCx, Sim, SimConfig};
+use twinreactor_sim::{HostId, Program, ProgramCx, Sim, SimConfig};
 
 /// One planted bug: its name, what it leans on, and its scenario.
 pub struct Bug {
@@ -28,7 +28,7 @@ pub struct Bug {
 }
 
 /// Every bug of the zoo.
-pub const BUGS: [Bug; 8] = [
+pub const BUGS: [Bug; 9] = [
     Bug {
         name: "first-read-is-whole",
         leans_on: "a read holds the whole answer",
@@ -68,6 +68,11 @@ pub const BUGS: [Bug; 8] = [
         name: "multicast-self",
         leans_on: "a member never hears itself",
         run: multicast_self,
+    },
+    Bug {
+        name: "lease-on-remote-clock",
+        leans_on: "every host's clock reads the same",
+        run: lease_on_remote_clock,
     },
 ];
 
@@ -612,4 +617,150 @@ fn multicast_self(config: SimConfig, buggy: bool) -> Result<(), String> {
     } else {
         Err(format!("alone in the group, it counted {peers} peer(s)"))
     }
+}
+
+/// How long the lease server grants its lease for, on its own clock.
+const LEASE: Duration = Duration::from_secs(1);
+
+/// Who holds the lease, in the order the holders began and stopped (callbacks run in the
+/// simulation's time order, so this is the order on one true clock).
+type Holders = Rc<RefCell<Vec<(char, bool)>>>;
+
+/// Grants one lease at a time, for [`LEASE`] on its clock, to each connection that asks,
+/// in the order they asked. The grant says when the lease ends: as the server's clock reads
+/// then (buggy), or as a length (correct).
+struct LeaseServer {
+    holder: bool,
+    waiting: std::collections::VecDeque<ConnId>,
+    buggy: bool,
+}
+
+type Server = Rc<RefCell<LeaseServer>>;
+
+/// Grants the lease to the next connection waiting, if the lease is free.
+fn grant_next(r: &mut dyn Reactor, server: Server) {
+    let (conn, buggy) = {
+        let mut s = server.borrow_mut();
+        if s.holder {
+            return;
+        }
+        let Some(conn) = s.waiting.pop_front() else {
+            return;
+        };
+        s.holder = true;
+        (conn, s.buggy)
+    };
+    let until = if buggy { r.now() + LEASE } else { LEASE };
+    let nanos = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX);
+    r.write(conn, &nanos.to_be_bytes()).ok();
+    r.after(LEASE, move |r| {
+        server.borrow_mut().holder = false;
+        grant_next(r, server);
+    });
+}
+
+/// The server's end of one connection: any byte asks for the lease.
+struct LeaseConn(Server, bool);
+
+impl StreamProtocol for LeaseConn {
+    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, _: &[u8]) {
+        if !std::mem::replace(&mut self.1, true) {
+            self.0.borrow_mut().waiting.push_back(conn);
+            grant_next(r, self.0.clone());
+        }
+    }
+    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+}
+
+/// A client that asks for the lease, holds it until it believes it ends, and lets go.
+struct LeaseClient {
+    name: char,
+    asked: Duration,
+    grant: Vec<u8>,
+    holders: Holders,
+    buggy: bool,
+}
+
+impl StreamProtocol for LeaseClient {
+    fn connected(&mut self, r: &mut dyn Reactor, conn: ConnId) {
+        self.asked = r.now();
+        r.write(conn, b"?").ok();
+    }
+    fn data(&mut self, r: &mut dyn Reactor, conn: ConnId, bytes: &[u8]) {
+        self.grant.extend_from_slice(bytes);
+        let Ok(grant) = <[u8; 8]>::try_from(self.grant.as_slice()) else {
+            return;
+        };
+        let grant = Duration::from_nanos(u64::from_be_bytes(grant));
+        // Correct: a length, measured on this host's clock from before the request, less a
+        // margin for the two clocks' drift (at most 10% each).
+        let until = if self.buggy {
+            grant
+        } else {
+            self.asked + grant * 4 / 5
+        };
+        let (name, holders) = (self.name, self.holders.clone());
+        holders.borrow_mut().push((name, true));
+        r.after(until.saturating_sub(r.now()), move |r| {
+            holders.borrow_mut().push((name, false));
+            r.close(conn).ok();
+        });
+    }
+    fn disconnected(&mut self, _: &mut dyn Reactor, _: ConnId, _: Disconnect) {}
+}
+
+/// Two clients on one host take turns holding a lease from a server on another host. The
+/// buggy client takes the server's word for when the lease ends, as the server's clock
+/// reads it, and compares that with its own clock: it holds on past the end when the
+/// server's clock runs ahead of its own.
+fn lease_on_remote_clock(config: SimConfig, buggy: bool) -> Result<(), String> {
+    let mut sim = sim(config);
+    let (server_host, client_host) = (HostId::FIRST, sim.add_host());
+    let server = Rc::new(RefCell::new(LeaseServer {
+        holder: false,
+        waiting: Default::default(),
+        buggy,
+    }));
+    let addr = SocketAddr::new(Ipv4Addr::new(10, 0, 0, 1).into(), 9);
+    let listen = sim.with_host(server_host, |r| {
+        let accept = Accept(move || Box::new(LeaseConn(server.clone(), false)) as _);
+        r.listen_tcp(addr, Box::new(accept)).map(drop)
+    });
+    listen
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let holders: Holders = Rc::default();
+    for (name, at) in [('A', Duration::ZERO), ('B', Duration::from_millis(10))] {
+        let holders = holders.clone();
+        sim.with_host(client_host, move |r| {
+            r.after(at, move |r| {
+                let client = LeaseClient {
+                    name,
+                    asked: Duration::ZERO,
+                    grant: Vec::new(),
+                    holders,
+                    buggy,
+                };
+                r.connect_tcp(addr, Box::new(client), Duration::from_secs(5))
+                    .ok();
+            });
+        })
+        .map_err(|e| e.to_string())?;
+    }
+    for host in [server_host, client_host] {
+        sim.start(host).map_err(|e| e.to_string())?;
+    }
+    sim.run_until_idle().map_err(|e| e.to_string())?;
+    let mut holding = Vec::new();
+    for &(name, begins) in holders.borrow().iter() {
+        if begins {
+            if let Some(other) = holding.first() {
+                return Err(format!("{name} got the lease while {other} still held it"));
+            }
+            holding.push(name);
+        } else {
+            holding.retain(|n| *n != name);
+        }
+    }
+    Ok(())
 }

@@ -43,11 +43,15 @@ pub enum Site {
     ExitNotice,
     /// A TCP segment's extra delay.
     TcpJitter,
+    /// A new host's clock offset (`SimConfig::clocks`).
+    ClockOffset,
+    /// A new host's clock drift (`SimConfig::clocks`).
+    ClockDrift,
 }
 
 impl Site {
     /// Every site, in a fixed order.
-    pub const ALL: [Site; 18] = [
+    pub const ALL: [Site; 20] = [
         Site::HostOrder,
         Site::ReadyOrder,
         Site::TcpReadSplit,
@@ -66,6 +70,8 @@ impl Site {
         Site::CpuTime,
         Site::ExitNotice,
         Site::TcpJitter,
+        Site::ClockOffset,
+        Site::ClockDrift,
     ];
 
     /// The random stream this site draws from.
@@ -79,7 +85,9 @@ impl Site {
             | Site::UdpLoss
             | Site::UdpDuplication
             | Site::ProcessCrash
-            | Site::ProcessCrashTime => Stream::Faults,
+            | Site::ProcessCrashTime
+            | Site::ClockOffset
+            | Site::ClockDrift => Stream::Faults,
             Site::PipeChunk | Site::EnvOrder => Stream::Programs,
             Site::ConnectNotice | Site::CpuTime | Site::ExitNotice => Stream::Races,
             Site::User => Stream::User,
@@ -97,7 +105,9 @@ impl Site {
             | Site::EnvOrder
             | Site::User
             | Site::CpuTime
-            | Site::TcpJitter => 0,
+            | Site::TcpJitter
+            | Site::ClockOffset
+            | Site::ClockDrift => 0,
             Site::TcpReadSplit
             | Site::TcpSynDrop
             | Site::TcpRefuse
@@ -147,6 +157,8 @@ impl Site {
             Site::CpuTime => "cpu-time",
             Site::ExitNotice => "exit-notice",
             Site::TcpJitter => "tcp-jitter",
+            Site::ClockOffset => "clock-offset",
+            Site::ClockDrift => "clock-drift",
         }
     }
 
