@@ -277,6 +277,19 @@ pub trait ProcessProtocol {
         let _ = (r, process, pipe);
     }
 
+    /// More than [`HIGH_WATER`](crate::tcp::HIGH_WATER) bytes written to stdin wait for
+    /// the child to read them: stop producing until told to resume. Never called inside
+    /// `write_stdin`.
+    fn pause_producing(&mut self, r: &mut dyn Reactor, process: ProcessId) {
+        let _ = (r, process);
+    }
+
+    /// The bytes waiting for the child drained to [`LOW_WATER`](crate::tcp::LOW_WATER) or
+    /// less: producing may go on.
+    fn resume_producing(&mut self, r: &mut dyn Reactor, process: ProcessId) {
+        let _ = (r, process);
+    }
+
     /// The child was reaped. Comes before `ended`.
     fn exited(&mut self, r: &mut dyn Reactor, process: ProcessId, status: ExitStatus) {
         let _ = (r, process, status);
@@ -296,9 +309,16 @@ pub trait Processes {
         protocol: Box<dyn ProcessProtocol>,
     ) -> Result<ProcessId, ProcessError>;
 
-    /// Buffers bytes for the child's stdin. Never blocks. `StdinClosed` once stdin was
-    /// closed (by `close_stdin`, by the child, or because the process ended).
+    /// Buffers bytes for the child's stdin. Never blocks and never drops: above
+    /// [`HIGH_WATER`](crate::tcp::HIGH_WATER) bytes waiting, the protocol is told
+    /// `pause_producing`, and `resume_producing` once they drain. `StdinClosed` once stdin
+    /// was closed (by `close_stdin`, by the child, or because the process ended).
     fn write_stdin(&mut self, process: ProcessId, data: &[u8]) -> Result<(), ProcessError>;
+
+    /// How many bytes written to stdin are buffered on this side, not yet taken by the
+    /// pipe (which holds what the child has not read, up to its own capacity). Zero once
+    /// stdin is closed and flushed; `UnknownProcess` after `ended`, as for `pid`.
+    fn stdin_buffered(&self, process: ProcessId) -> Result<usize, ProcessError>;
 
     /// Closes stdin once everything buffered for it has been written; the protocol then sees
     /// `pipe_closed(Stdin)`. Closing a stdin that is closed already does nothing.

@@ -28,7 +28,7 @@ use std::time::Instant;
 #[doc(hidden)]
 pub use twinreactor as contract;
 
-pub use child::deliver_child_event;
+pub use child::{deliver_child_event, stdin_flow_notice, StdinFlow};
 pub use datagram::{check_size, DatagramState};
 pub use firing::{complete, fire, fire_lifecycle, resume_stalled};
 pub use inbox::Inbox;

@@ -217,6 +217,13 @@ impl SimConfig {
                 why: "output would never move",
             });
         }
+        if self.process.pipe_capacity == 0 {
+            return Err(ConfigError {
+                setting: "process.pipe_capacity",
+                value: "0".into(),
+                why: "stdin would never move",
+            });
+        }
         Ok(())
     }
 }

@@ -48,6 +48,16 @@ pub enum ProcessTrace {
         /// Which pipe.
         pipe: Pipe,
     },
+    /// `pause_producing` was delivered: too much written to stdin waits for the child.
+    PauseProducing {
+        /// The process.
+        process: ProcessId,
+    },
+    /// `resume_producing` was delivered: what waited for the child drained.
+    ResumeProducing {
+        /// The process.
+        process: ProcessId,
+    },
     /// `exited` was delivered.
     Exited {
         /// The process.
@@ -84,6 +94,8 @@ impl fmt::Display for ProcessTrace {
             ProcessTrace::PipeClosed { process, pipe } => {
                 write!(f, "pipe-closed {process} {pipe:?}")
             }
+            ProcessTrace::PauseProducing { process } => write!(f, "pause-producing {process}"),
+            ProcessTrace::ResumeProducing { process } => write!(f, "resume-producing {process}"),
             ProcessTrace::Exited { process, status } => write!(f, "exited {process} {status}"),
             ProcessTrace::Ended { process, status } => write!(f, "ended {process} {status}"),
         }

@@ -12,6 +12,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::rc::Rc;
 
+use twinreactor::tcp::{HIGH_WATER, LOW_WATER};
 use twinreactor::{
     Environment, ExitStatus, Phase, Pipe, ProcessError, ProcessId, ProcessProtocol, Reactor,
     ReactorExt, Signal, STARTUP,
@@ -28,6 +29,8 @@ struct Seen {
     err: Vec<u8>,
     /// `pipe_closed`, `exited` and `ended`, in delivery order.
     events: Vec<String>,
+    /// `pause-producing` and `resume-producing`, in delivery order.
+    flow: Vec<String>,
     /// The protocol was dropped.
     dropped: bool,
 }
@@ -46,8 +49,17 @@ struct Recorder {
 impl Recorder {
     fn event(&mut self, r: &mut dyn Reactor, id: ProcessId, text: String) {
         self.seen.borrow_mut().events.push(text.clone());
+        self.hook(r, id, &text);
+    }
+
+    fn flow(&mut self, r: &mut dyn Reactor, id: ProcessId, text: &str) {
+        self.seen.borrow_mut().flow.push(text.to_owned());
+        self.hook(r, id, text);
+    }
+
+    fn hook(&mut self, r: &mut dyn Reactor, id: ProcessId, text: &str) {
         if let Some(hook) = &mut self.hook {
-            hook(r, id, &text);
+            hook(r, id, text);
         }
     }
 }
@@ -63,6 +75,14 @@ impl ProcessProtocol for Recorder {
 
     fn stderr(&mut self, _r: &mut dyn Reactor, _id: ProcessId, data: &[u8]) {
         self.seen.borrow_mut().err.extend_from_slice(data);
+    }
+
+    fn pause_producing(&mut self, r: &mut dyn Reactor, id: ProcessId) {
+        self.flow(r, id, "pause-producing");
+    }
+
+    fn resume_producing(&mut self, r: &mut dyn Reactor, id: ProcessId) {
+        self.flow(r, id, "resume-producing");
     }
 
     fn pipe_closed(&mut self, r: &mut dyn Reactor, id: ProcessId, pipe: Pipe) {
@@ -183,6 +203,56 @@ pub fn process_echo_one_mebibyte_through_stdin_and_stdout(b: &mut dyn Backend) {
     drop(s);
     assert_ended(&seen, "code 0");
     assert!(at(&seen, "closed Stdin") < at(&seen, "exited code 0"));
+}
+
+/// Back-pressure on stdin: 1 MiB written in one call to a child that reads nothing for its
+/// first 200 ms mostly waits on this side (`stdin_buffered` above `HIGH_WATER` right after
+/// the write, the pipe holding the rest); the protocol is told `pause_producing` later,
+/// never inside `write_stdin`, then `resume_producing` once the child reads, with
+/// `LOW_WATER` or less still buffered. Every byte comes back, in order.
+pub fn process_stdin_back_pressure_pauses_then_resumes_the_writer(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let data: Vec<u8> = (0..1u32 << 20).map(|i| (i % 253) as u8).collect();
+    let input = data.clone();
+    let log = Log::new();
+    let l = log.clone();
+    let hook: Hook = Box::new(move |r, id, event| {
+        if event == "resume-producing" {
+            let buffered = r.stdin_buffered(id).expect("running");
+            l.push(format!("{event}, low: {}", buffered <= LOW_WATER));
+            r.close_stdin(id).expect("stdin is open");
+        } else if event == "pause-producing" {
+            l.push(event);
+        }
+    });
+    let left = Rc::new(RefCell::new(1));
+    let (protocol, seen) = recorder(&left, Some(hook));
+    let l = log.clone();
+    r.on_event(Phase::During, STARTUP, move |r| {
+        let id = r
+            .spawn_process(helper_spec("late-echo", &[b"200"]), protocol)
+            .expect("starts");
+        l.push("writing");
+        r.write_stdin(id, &input).expect("stdin is open");
+        let buffered = r.stdin_buffered(id).expect("running");
+        l.push(format!("written, high: {}", buffered > HIGH_WATER));
+    });
+    r.run().expect("stops");
+    log.assert(&[
+        "writing",
+        "written, high: true",
+        "pause-producing",
+        "resume-producing, low: true",
+    ]);
+    let s = seen.borrow();
+    assert!(
+        s.out == data,
+        "stdout: {} of 1 MiB, or out of order",
+        s.out.len()
+    );
+    assert_eq!(s.flow, ["pause-producing", "resume-producing"]);
+    drop(s);
+    assert_ended(&seen, "code 0");
 }
 
 /// What the child writes to stdout and to stderr arrives apart, each intact.
@@ -535,6 +605,7 @@ fn assert_no_zombie(pids: &[u32]) {
 
 corpus! {
     process::process_echo_one_mebibyte_through_stdin_and_stdout,
+    process::process_stdin_back_pressure_pauses_then_resumes_the_writer,
     process::process_stdout_and_stderr_kept_apart,
     process::process_exit_code_is_reported_as_a_code,
     process::process_killed_by_a_signal_is_reported_as_that_signal,

@@ -4,6 +4,7 @@
 //!
 //! Usage: `twinreactor-corpus-helper <mode> [arguments]`, where mode is one of
 //! * `echo`: copies stdin to stdout until stdin ends, then exits 0;
+//! * `late-echo MS`: reads nothing for MS milliseconds, then behaves as `echo`;
 //! * `both OUT ERR`: writes OUT to stdout and ERR to stderr, exits 0;
 //! * `exit CODE`: exits with CODE;
 //! * `args ...`: writes each argument, byte-exact, followed by a NUL byte, exits 0;
@@ -40,6 +41,14 @@ fn arg(rest: &[OsString], i: usize) -> &[u8] {
 fn run(mode: &[u8], rest: &[OsString]) -> io::Result<u8> {
     let mut out = io::stdout().lock();
     match mode {
+        b"late-echo" => {
+            let ms = std::str::from_utf8(arg(rest, 0))
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            run(b"echo", rest)
+        }
         b"echo" => {
             let mut buf = vec![0; 64 * 1024];
             let mut stdin = io::stdin().lock();

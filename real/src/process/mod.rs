@@ -21,7 +21,7 @@ use twinreactor::{
     ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Processes, Signal,
     TraceEvent,
 };
-use twinreactor_kit::{Driver, Subsystem};
+use twinreactor_kit::{Driver, StdinFlow, Subsystem};
 
 pub(crate) use pipes::ready;
 
@@ -83,6 +83,8 @@ struct StdinPipe {
     pipe: Sender,
     token: Token,
     buf: VecDeque<u8>,
+    /// Whether the protocol was told to pause producing.
+    flow: StdinFlow,
 }
 
 /// How a child's exit is detected.
@@ -211,7 +213,23 @@ impl Processes for RealReactor {
             self.defer(move |r| pipes::deliver_closed(r, id, Pipe::Stdin));
             return Err(ProcessError::StdinClosed(process));
         }
+        let pause = self
+            .child_mut(id)
+            .and_then(|c| c.stdin.as_mut())
+            .is_some_and(|s| s.flow.pause_due(s.buf.len()));
+        if pause {
+            self.defer(move |r| pipes::deliver_flow(r, id, true));
+        }
         Ok(())
+    }
+
+    fn stdin_buffered(&self, process: ProcessId) -> Result<usize, ProcessError> {
+        let c = self
+            .processes
+            .table
+            .get(&process.raw())
+            .ok_or(ProcessError::UnknownProcess(process))?;
+        Ok(c.stdin.as_ref().map_or(0, |s| s.buf.len()))
     }
 
     fn close_stdin(&mut self, process: ProcessId) -> Result<(), ProcessError> {

@@ -5,7 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 
 use twinreactor::trace::ProcessTrace;
 use twinreactor::{ExitStatus, Pipe, ProcessId, ProcessProtocol, Reactor, Signal, TraceEvent};
-use twinreactor_kit::{deliver_child_event, Driver};
+use twinreactor_kit::{deliver_child_event, stdin_flow_notice, Driver};
 
 use super::{slot, ExitWatch, TokenKey};
 use crate::ignore::{ignore, Why};
@@ -58,11 +58,16 @@ fn stdin_ready(r: &mut RealReactor, id: u64, ready: Ready) {
     let Some(c) = r.child_mut(id) else {
         return;
     };
-    let Some(stdin) = &c.stdin else {
+    let closing = c.stdin_closing;
+    let Some(stdin) = &mut c.stdin else {
         return;
     };
+    let resume = flushed.is_ok() && stdin.flow.resume_due(stdin.buf.len());
+    let done = closing && stdin.buf.is_empty();
+    if resume {
+        r.defer(move |r| deliver_flow(r, id, false));
+    }
     let reader_gone = ready.error || ready.write_closed;
-    let done = c.stdin_closing && stdin.buf.is_empty();
     if flushed.is_err() || reader_gone || done {
         close_pipe(r, id, Pipe::Stdin);
         deliver_closed(r, id, Pipe::Stdin);
@@ -250,6 +255,22 @@ fn notify(
     if let Some(c) = r.child_mut(id) {
         c.protocol = Some(protocol);
     }
+}
+
+/// Delivers `pause_producing` (`pause`) or `resume_producing`, unless stdin has closed
+/// since it fell due.
+pub(super) fn deliver_flow(r: &mut RealReactor, id: u64, pause: bool) {
+    if r.child_mut(id).is_none_or(|c| c.stdin.is_none()) {
+        return;
+    }
+    let event = stdin_flow_notice(ProcessId::from_raw(id), pause);
+    notify(r, id, event, |p, r, id| {
+        if pause {
+            p.pause_producing(r, id)
+        } else {
+            p.resume_producing(r, id)
+        }
+    });
 }
 
 fn deliver_output(r: &mut RealReactor, id: u64, pipe: Pipe, data: &[u8]) {

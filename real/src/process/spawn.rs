@@ -12,6 +12,8 @@ use mio::{Interest, Token};
 use rustix::time::{Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec};
 use twinreactor::{Environment, Pipe, ProcessError, ProcessProtocol, ProcessSpec};
 
+use twinreactor_kit::StdinFlow;
+
 use super::{ExitWatch, RealChild, StdinPipe, TokenKey};
 use crate::RealReactor;
 
@@ -102,6 +104,7 @@ fn register(r: &mut RealReactor, id: u64, entry: &mut RealChild) -> io::Result<(
         pipe: stdin,
         token,
         buf: VecDeque::new(),
+        flow: StdinFlow::default(),
     });
     registered?;
     let token = r.tokens.insert(TokenKey::Stdout(id));

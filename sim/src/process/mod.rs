@@ -5,10 +5,13 @@
 //! neither is `NotFound` at once, like a missing program. Every hop through a pipe, the
 //! stub's start and the exit notification take [`ProcessConfig::latency`]; each write is
 //! split into pieces drawn from the seed (`Stream::Programs`). A spawned stub may crash
-//! ([`ProcessConfig::crash`], drawn from `Stream::Faults`; off by default).
+//! ([`ProcessConfig::crash`], drawn from `Stream::Faults`; off by default). Stdin has a
+//! pipe of [`ProcessConfig::pipe_capacity`] that a stub reads at its own pace
+//! (`stdin.rs`), so a parent that writes faster is told to pause producing.
 
 mod pipes;
 mod program;
+mod stdin;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -41,6 +44,10 @@ pub struct ProcessConfig {
     /// The largest piece a write is split into; the pieces are drawn from the seed.
     /// Default: 16 KiB.
     pub max_chunk: usize,
+    /// How many bytes a child's stdin pipe holds that its program has not read; the
+    /// parent's buffer keeps the rest (see `Processes::stdin_buffered`). Default: 64 KiB,
+    /// as on Linux.
+    pub pipe_capacity: usize,
     /// The variables a stub spawned with [`Environment::Inherit`] sees. Default: none.
     pub inherited_env: Vec<(OsString, OsString)>,
     /// The probability, per spawned stub, that it crashes: the OS kills it with `SIGKILL`
@@ -63,6 +70,7 @@ impl Default for ProcessConfig {
         Self {
             latency: Duration::from_micros(50),
             max_chunk: 16 * 1024,
+            pipe_capacity: 64 * 1024,
             inherited_env: Vec::new(),
             crash: 0.0,
             crash_within: Duration::from_secs(1),
@@ -104,6 +112,7 @@ impl fmt::Debug for ProcessConfig {
         f.debug_struct("ProcessConfig")
             .field("latency", &self.latency)
             .field("max_chunk", &self.max_chunk)
+            .field("pipe_capacity", &self.pipe_capacity)
             .field("inherited_env", &self.inherited_env)
             .field("crash", &self.crash)
             .field("crash_within", &self.crash_within)
@@ -118,6 +127,7 @@ impl PartialEq for ProcessConfig {
     fn eq(&self, other: &Self) -> bool {
         self.latency == other.latency
             && self.max_chunk == other.max_chunk
+            && self.pipe_capacity == other.pipe_capacity
             && self.inherited_env == other.inherited_env
             && self.crash == other.crash
             && self.crash_within == other.crash_within
@@ -164,6 +174,8 @@ pub(crate) struct SimProcess {
     exited: bool,
     /// The parent may still write to stdin.
     stdin_writable: bool,
+    /// Stdin's buffer, pipe and reader.
+    stdin: stdin::StdinState,
     /// `pipe_closed` was delivered, by pipe (stdin, stdout, stderr).
     closed: [bool; 3],
 }
@@ -328,6 +340,7 @@ impl Processes for Sim {
                 status: None,
                 exited: false,
                 stdin_writable: true,
+                stdin: stdin::StdinState::default(),
                 closed: [false; 3],
             },
         );
@@ -354,8 +367,14 @@ impl Processes for Sim {
         if !p.stdin_writable || !read_by_child {
             return Err(ProcessError::StdinClosed(process));
         }
-        pipes::parent_write(self, host, process.raw(), data);
+        stdin::parent_write(self, host, process.raw(), data);
         Ok(())
+    }
+
+    fn stdin_buffered(&self, process: ProcessId) -> Result<usize, ProcessError> {
+        pipes::entry(self, self.current_index(), process.raw())
+            .map(|p| p.stdin.buffered())
+            .ok_or(ProcessError::UnknownProcess(process))
     }
 
     fn close_stdin(&mut self, process: ProcessId) -> Result<(), ProcessError> {
@@ -366,7 +385,7 @@ impl Processes for Sim {
         if let Some(p) = pipes::entry_mut(self, host, process.raw()) {
             if p.stdin_writable {
                 p.stdin_writable = false;
-                pipes::parent_close(self, host, process.raw());
+                stdin::parent_close(self, host, process.raw());
             }
         }
         Ok(())

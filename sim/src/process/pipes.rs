@@ -20,7 +20,7 @@ use crate::Site;
 
 /// The delivery lanes of one process.
 #[derive(Clone, Copy)]
-enum Channel {
+pub(super) enum Channel {
     Stdout = 0,
     Stderr = 1,
     Control = 2,
@@ -49,7 +49,7 @@ pub(super) fn entry_mut(sim: &mut Sim, host: usize, process: u64) -> Option<&mut
 }
 
 /// Schedules `f` on `process`'s `channel` after `delay`.
-fn schedule(
+pub(super) fn schedule(
     sim: &mut Sim,
     host: usize,
     process: u64,
@@ -61,12 +61,12 @@ fn schedule(
     sim.schedule_io(host, at, lane(process, channel), f);
 }
 
-fn latency(sim: &Sim) -> Duration {
+pub(super) fn latency(sim: &Sim) -> Duration {
     sim.config().process.latency
 }
 
 /// Splits `data` into pieces of seeded sizes.
-fn pieces(sim: &mut Sim, data: &[u8]) -> Vec<Vec<u8>> {
+pub(super) fn pieces(sim: &mut Sim, data: &[u8]) -> Vec<Vec<u8>> {
     let max = sim.config().process.max_chunk.max(1);
     let mut out = Vec::new();
     let mut rest = data;
@@ -114,7 +114,7 @@ fn crash_program(sim: &mut Sim, host: usize, process: u64) {
 type StubCall<'f> = Box<dyn FnOnce(&mut dyn Program, &mut ProgramCx<'_>) + 'f>;
 
 /// Calls one of task `task`'s callbacks, if it is alive.
-fn run_task(
+pub(super) fn run_task(
     sim: &mut Sim,
     host: usize,
     process: u64,
@@ -302,47 +302,6 @@ pub(super) fn spawn_task(cx: &mut ProgramCx<'_>, program: Box<dyn Program>) {
     });
 }
 
-/// The parent writes to stdin: the first live task holding stdin reads it.
-pub(super) fn parent_write(sim: &mut Sim, host: usize, process: u64, data: &[u8]) {
-    let delay = latency(sim);
-    for piece in pieces(sim, data) {
-        schedule(sim, host, process, Channel::Program, delay, move |sim| {
-            let reader = entry(sim, host, process)
-                .and_then(|p| p.tasks.iter().position(|t| t.alive && t.holds[0]));
-            if let Some(task) = reader {
-                let event = ProgramEvent::Stdin(piece.len());
-                run_task(sim, host, process, task, event, |p, cx| p.stdin(cx, &piece));
-            }
-        });
-    }
-}
-
-/// The parent closes stdin: the stubs reading it see the end, and the parent its close.
-pub(super) fn parent_close(sim: &mut Sim, host: usize, process: u64) {
-    let delay = latency(sim);
-    schedule(sim, host, process, Channel::Program, delay, move |sim| {
-        let readers = entry(sim, host, process).map_or(0, |p| p.tasks.len());
-        for task in 0..readers {
-            let reads = entry(sim, host, process)
-                .and_then(|p| p.tasks.get(task))
-                .is_some_and(|t| t.alive && t.holds[0]);
-            if reads {
-                run_task(
-                    sim,
-                    host,
-                    process,
-                    task,
-                    ProgramEvent::StdinClosed,
-                    |p, cx| p.stdin_closed(cx),
-                );
-            }
-        }
-    });
-    schedule(sim, host, process, Channel::Control, delay, move |sim| {
-        deliver_closed(sim, host, process, Pipe::Stdin);
-    });
-}
-
 /// The parent signals the program.
 pub(super) fn send_signal(sim: &mut Sim, host: usize, process: u64, signal: Signal) {
     let delay = latency(sim);
@@ -366,7 +325,7 @@ pub(super) fn send_signal(sim: &mut Sim, host: usize, process: u64, signal: Sign
 
 /// Calls the parent's protocol, taken out of the table for the call; then delivers what fell
 /// due meanwhile. While the protocol is out, `exited`, `pipe_closed` and `ended` wait for it.
-fn notify(
+pub(super) fn notify(
     sim: &mut Sim,
     host: usize,
     process: u64,
@@ -421,6 +380,7 @@ pub(super) fn deliver_closed(sim: &mut Sim, host: usize, process: u64, pipe: Pip
     p.closed[slot(pipe)] = true;
     if pipe == Pipe::Stdin {
         p.stdin_writable = false;
+        p.stdin.discard();
     }
     let event = ProcessTrace::PipeClosed {
         process: ProcessId::from_raw(process),

@@ -121,6 +121,20 @@ impl ProgramCx<'_> {
         pipes::child_write(self, Pipe::Stderr, data);
     }
 
+    /// Stops reading stdin: what the parent writes fills the pipe
+    /// ([`ProcessConfig::pipe_capacity`](crate::ProcessConfig::pipe_capacity)), then the
+    /// parent's buffer, and the parent is told to pause producing. Stdin is shared with
+    /// grandchildren: this pauses it for all of them.
+    pub fn pause_stdin(&mut self) {
+        super::stdin::reader_paused(self.sim, self.host, self.process, true);
+    }
+
+    /// Reads stdin again: what arrived meanwhile comes to [`Program::stdin`] later, in order,
+    /// never inside this call.
+    pub fn resume_stdin(&mut self) {
+        super::stdin::reader_paused(self.sim, self.host, self.process, false);
+    }
+
     /// Closes this program's end of `pipe`. The parent sees the close once no grandchild
     /// holds that pipe either.
     pub fn close(&mut self, pipe: Pipe) {

@@ -37,6 +37,15 @@ impl Program for Helper {
         let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
         match arg(0).as_slice() {
             b"echo" => cx.become_program(Box::new(Echo)),
+            b"late-echo" => {
+                let ms = std::str::from_utf8(&arg(1))
+                    .ok()
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                cx.pause_stdin();
+                cx.sleep(std::time::Duration::from_millis(ms), 0);
+                cx.become_program(Box::new(LateEcho));
+            }
             b"both" => {
                 cx.write_stdout(&arg(1));
                 cx.write_stderr(&arg(2));
@@ -102,6 +111,18 @@ impl Program for Echo {
 
     fn stdin_closed(&mut self, cx: &mut ProgramCx<'_>) {
         cx.exit(0);
+    }
+}
+
+/// `late-echo`: stdin paused until its sleep ends, then `echo`.
+struct LateEcho;
+
+impl Program for LateEcho {
+    fn start(&mut self, _cx: &mut ProgramCx<'_>) {}
+
+    fn wake(&mut self, cx: &mut ProgramCx<'_>, _tag: u64) {
+        cx.resume_stdin();
+        cx.become_program(Box::new(Echo));
     }
 }
 
