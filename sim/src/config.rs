@@ -146,7 +146,7 @@ mod tests {
 }
 
 /// A setting of a [`SimConfig`] that no simulation can follow.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{setting} = {value}: {why}")]
 pub struct ConfigError {
     /// The setting, as its path in `SimConfig` (`udp.loss`).

@@ -25,6 +25,9 @@ pub enum SimError {
     /// A host clock's drift is beyond ±100,000 parts per million.
     #[error("a clock drift of {0} ppm is beyond ±100,000 (10%)")]
     BadClock(i32),
+    /// A setting no simulation can follow (see [`ConfigError`](crate::ConfigError)).
+    #[error("impossible setting {0}")]
+    BadSetting(crate::ConfigError),
     /// The host's lifecycle refused, or the run hit the time limit.
     #[error(transparent)]
     Lifecycle(#[from] LifecycleError),

@@ -30,6 +30,7 @@ mod error;
 mod host;
 mod host_clock;
 mod host_crash;
+mod link;
 mod partition;
 mod process;
 mod report;
@@ -54,6 +55,7 @@ pub use cpu::{CpuCost, CpuCostError};
 pub use error::SimError;
 pub use host::HostId;
 pub use host_clock::{ClockSkew, HostClock};
+pub use link::Link;
 pub use process::{ProcessConfig, Program, ProgramCx, ProgramFactory};
 pub use sim::{Sim, Step};
 #[cfg(feature = "insta")]

@@ -86,6 +86,8 @@ pub struct Sim {
     next_msg: u64,
     /// Each host's own clock (by host number).
     clocks: Vec<HostClock>,
+    /// Links with network settings of their own.
+    pub(crate) links: crate::link::Links,
 }
 
 impl Sim {
@@ -129,6 +131,7 @@ impl Sim {
             stalled: 0,
             next_msg: 0,
             clocks: Vec::new(),
+            links: Default::default(),
         };
         sim.add_host();
         sim

@@ -23,11 +23,12 @@
 //! # an_idle_reactor_is_quiescent_under_any_plan();
 //! ```
 
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 use proptest::prelude::*;
 
-use crate::{ClockSkew, Sim, SimConfig, TcpConfig, UdpConfig};
+use crate::{ClockSkew, CpuCost, Link, Sim, SimConfig, TcpConfig, UdpConfig};
 
 /// Any seed; shrinks toward 0.
 pub fn seeds() -> impl Strategy<Value = u64> {
@@ -88,22 +89,59 @@ pub fn udp_faults(max_loss: f64) -> impl Strategy<Value = UdpConfig> {
         })
 }
 
+/// A link bandwidth: unlimited, or from 10 KB/s to 1 GB/s. Shrinks toward unlimited.
+fn bandwidths() -> impl Strategy<Value = Option<NonZeroU64>> {
+    prop_oneof![
+        1 => Just(None),
+        1 => (10_000u64..=1_000_000_000).prop_map(NonZeroU64::new),
+    ]
+}
+
 /// TCP conditions every correct protocol must live with: latency up to 5 ms, jitter up to
-/// 20 ms (connections overtake one another; each keeps its order), and reads
-/// split at any frequency (0: never, 1: every read). Nothing fails. Shrinks toward zero
-/// latency and unsplit reads.
+/// 20 ms (connections overtake one another; each keeps its order), reads split at any
+/// frequency (0: never, 1: every read), and a link bandwidth (large transfers take time).
+/// Nothing fails. Shrinks toward zero latency, unsplit reads and unlimited bandwidth.
 pub fn tcp_conditions() -> impl Strategy<Value = TcpConfig> {
     (
         micros_below(Duration::from_millis(5)),
         micros_below(Duration::from_millis(20)),
         probability(1.0),
+        bandwidths(),
     )
-        .prop_map(|(latency, jitter, read_split)| TcpConfig {
+        .prop_map(|(latency, jitter, read_split, bandwidth)| TcpConfig {
             latency,
             jitter,
             read_split,
+            bandwidth,
             ..TcpConfig::default()
         })
+}
+
+/// Settings for one link ([`Sim::set_link`]): latency up to 50 ms, jitter up to 20 ms, a
+/// bandwidth, and loss up to `max_loss`. Shrinks toward a fast, perfect link.
+pub fn links(max_loss: f64) -> impl Strategy<Value = Link> {
+    (
+        micros_below(Duration::from_millis(50)),
+        micros_below(Duration::from_millis(20)),
+        bandwidths(),
+        probability(max_loss),
+    )
+        .prop_map(|(latency, jitter, bandwidth, loss)| Link {
+            latency,
+            jitter,
+            bandwidth,
+            loss,
+        })
+}
+
+/// Virtual CPU time per callback ([`SimConfig::cpu`]): none, or a range within 1 µs to
+/// 1 ms. Shrinks toward none.
+pub fn cpu_costs() -> impl Strategy<Value = Option<CpuCost>> {
+    let range = (1u64..=1_000, 0u64..=1_000).prop_map(|(least, extra)| {
+        let least = Duration::from_micros(least);
+        CpuCost::new(least, least + Duration::from_micros(extra)).ok()
+    });
+    prop_oneof![1 => Just(None), 1 => range]
 }
 
 /// [`tcp_conditions`] plus failures: SYN loss (connects time out), refusals and resets,
@@ -150,6 +188,8 @@ pub struct FaultPlan {
     pub tcp: TcpConfig,
     /// How far each host's clock may be off.
     pub clocks: ClockSkew,
+    /// Virtual CPU time per callback.
+    pub cpu: Option<CpuCost>,
 }
 
 impl FaultPlan {
@@ -159,6 +199,7 @@ impl FaultPlan {
             udp: self.udp.clone(),
             tcp: self.tcp.clone(),
             clocks: self.clocks,
+            cpu: self.cpu,
             ..SimConfig::exact(self.seed)
         }
     }
@@ -171,18 +212,24 @@ impl FaultPlan {
 
 /// Fault plans a protocol that retransmits, tolerates any read boundaries and measures
 /// time on its own host's clock must survive: UDP loss up to 50%, duplication and jitter;
-/// TCP latency and read splitting (no TCP failures: combine [`seeds`], [`udp_faults`] and
-/// [`tcp_faults`] for those); [`clock_skews`]. Shrinks toward seed 0 on a perfect network
-/// with true clocks.
+/// TCP latency, jitter, bandwidth and read splitting (no TCP failures: combine [`seeds`],
+/// [`udp_faults`] and [`tcp_faults`] for those); [`clock_skews`]; [`cpu_costs`]. Shrinks
+/// toward seed 0 on a perfect network with true clocks and free callbacks.
 pub fn fault_plans() -> impl Strategy<Value = FaultPlan> {
-    (seeds(), udp_faults(0.5), tcp_conditions(), clock_skews()).prop_map(
-        |(seed, udp, tcp, clocks)| FaultPlan {
+    (
+        seeds(),
+        udp_faults(0.5),
+        tcp_conditions(),
+        clock_skews(),
+        cpu_costs(),
+    )
+        .prop_map(|(seed, udp, tcp, clocks, cpu)| FaultPlan {
             seed,
             udp,
             tcp,
             clocks,
-        },
-    )
+            cpu,
+        })
 }
 
 #[cfg(test)]
@@ -213,6 +260,8 @@ mod tests {
         assert_eq!(plan.udp.jitter, std::time::Duration::ZERO, "{plan:?}");
         assert_eq!(plan.tcp.read_split, 0.0, "{plan:?}");
         assert!(!plan.clocks.is_on(), "{plan:?}");
+        assert_eq!(plan.cpu, None, "{plan:?}");
+        assert_eq!(plan.tcp.bandwidth, None, "{plan:?}");
         assert_eq!(plan.seed, 0, "{plan:?}");
     }
 }

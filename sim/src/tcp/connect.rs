@@ -100,7 +100,9 @@ impl Sim {
                 if !connecting {
                     return;
                 }
-                let at = sim.now_virtual().saturating_add(sim.tcp_delay());
+                let at = sim
+                    .now_virtual()
+                    .saturating_add(sim.tcp_delay(host, server));
                 let key = (host as u64) << 40 | id;
                 sim.schedule_io(server, at, Lane::Tcp(TAG_SYN, key), move |sim| {
                     sim.tcp_arrived(&Msgs::one(msg));
@@ -140,7 +142,7 @@ impl Sim {
             _ => {
                 let msg = self.tcp_sent(None, SegmentKind::Rst, client.host);
                 self.tcp_transmit(host, client.host, NO_OWNER, move |sim| {
-                    sim.tcp_segment_to(client, move |sim| {
+                    sim.tcp_segment_to(host, client, move |sim| {
                         sim.tcp_arrived(&Msgs::one(msg));
                         sim.tcp_arrive(client.conn, None, Segment::Rst);
                     });
@@ -157,17 +159,19 @@ impl Sim {
         let server = Peer { host, conn: id };
         let msg = self.tcp_sent(Some(id), SegmentKind::SynAck, client.host);
         self.tcp_transmit(host, client.host, id, move |sim| {
-            sim.tcp_segment_to(client, move |sim| {
+            sim.tcp_segment_to(host, client, move |sim| {
                 sim.tcp_arrived(&Msgs::one(msg));
                 sim.tcp_syn_ack(client.conn, server);
             });
         });
     }
 
-    /// Schedules the arrival of a handshake segment at endpoint `to` one latency from now:
-    /// `arrive` runs there, in order with the endpoint's other deliveries.
-    fn tcp_segment_to(&mut self, to: Peer, arrive: impl FnOnce(&mut Sim) + 'static) {
-        let at = self.now_virtual().saturating_add(self.tcp_delay());
+    /// Schedules the arrival of a handshake segment from host `from` at endpoint `to` one
+    /// latency from now: `arrive` runs there, in order with the endpoint's other deliveries.
+    fn tcp_segment_to(&mut self, from: usize, to: Peer, arrive: impl FnOnce(&mut Sim) + 'static) {
+        let at = self
+            .now_virtual()
+            .saturating_add(self.tcp_delay(from, to.host));
         self.schedule_io(to.host, at, Lane::Tcp(TAG_CONN, to.conn), arrive);
     }
 
@@ -185,7 +189,7 @@ impl Sim {
         let Some(timer) = connecting else {
             let msg = self.tcp_sent(Some(id), SegmentKind::Rst, server.host);
             self.tcp_transmit(host, server.host, id, move |sim| {
-                sim.tcp_segment_to(server, move |sim| {
+                sim.tcp_segment_to(host, server, move |sim| {
                     sim.tcp_arrived(&Msgs::one(msg));
                     sim.tcp_arrive(server.conn, None, Segment::Rst);
                 });
@@ -197,7 +201,7 @@ impl Sim {
         }
         let msg = self.tcp_sent(Some(id), SegmentKind::Ack, server.host);
         self.tcp_transmit(host, server.host, id, move |sim| {
-            sim.tcp_segment_to(server, move |sim| {
+            sim.tcp_segment_to(host, server, move |sim| {
                 sim.tcp_arrived(&Msgs::one(msg));
                 sim.tcp_ack_arrives(server.conn);
             });

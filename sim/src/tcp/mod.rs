@@ -249,7 +249,11 @@ impl Sim {
     /// this segment.
     pub(super) fn tcp_link_done(&mut self, from: usize, to: usize, len: usize) -> Duration {
         let now = self.now_virtual();
-        let Some(bandwidth) = self.config().tcp.bandwidth else {
+        let bandwidth = match self.links.get(from, to) {
+            Some(link) => link.bandwidth,
+            None => self.config().tcp.bandwidth,
+        };
+        let Some(bandwidth) = bandwidth else {
             return now;
         };
         let nanos = (len as u128 * 1_000_000_000).div_ceil(u128::from(bandwidth.get()));
@@ -260,12 +264,12 @@ impl Sim {
         done
     }
 
-    /// How long a segment sent now takes: the latency, plus a drawn share of the jitter
-    /// (nothing is drawn without jitter).
-    pub(super) fn tcp_delay(&mut self) -> Duration {
-        let (latency, jitter) = {
-            let c = &self.config().tcp;
-            (c.latency, c.jitter)
+    /// How long a segment sent now from host `from` to host `to` takes: the latency, plus
+    /// a drawn share of the jitter (nothing is drawn without jitter), of their link.
+    pub(super) fn tcp_delay(&mut self, from: usize, to: usize) -> Duration {
+        let (latency, jitter) = match self.links.get(from, to) {
+            Some(link) => (link.latency, link.jitter),
+            None => (self.config().tcp.latency, self.config().tcp.jitter),
         };
         self.draw_delay(latency, jitter, Site::TcpJitter)
     }

@@ -199,7 +199,7 @@ impl Sim {
             Segment::Fin | Segment::Rst => 0,
         };
         let sent = self.tcp_link_done(sender.host, to.host, len);
-        let at = sent.saturating_add(self.tcp_delay());
+        let at = sent.saturating_add(self.tcp_delay(sender.host, to.host));
         let lane = Lane::Tcp(TAG_CONN, to.conn);
         let Some(c) = self.host_mut(to.host).tcp.conns.get_mut(&to.conn) else {
             // Nobody there: the segment travels alone (data will be answered with RST).

@@ -37,12 +37,14 @@ impl Default for UdpConfig {
 }
 
 impl Sim {
-    /// How many copies of a datagram reach one receiver (0: lost, 2: duplicated). Nothing
-    /// is drawn for a knob that is off, so turning one on does not change the other's draws.
-    pub(crate) fn udp_copies(&mut self) -> u8 {
-        let (loss, duplication) = {
-            let c = &self.config().udp;
-            (c.loss, c.duplication)
+    /// How many copies of a datagram from host `from` reach one receiver on host `to` (0:
+    /// lost, 2: duplicated). Nothing is drawn for a knob that is off, so turning one on does
+    /// not change the other's draws.
+    pub(crate) fn udp_copies(&mut self, from: usize, to: usize) -> u8 {
+        let duplication = self.config().udp.duplication;
+        let loss = match self.links.get(from, to) {
+            Some(link) => link.loss,
+            None => self.config().udp.loss,
         };
         if self.chance(Site::UdpLoss, loss) {
             return 0;
@@ -54,11 +56,12 @@ impl Sim {
         }
     }
 
-    /// The delay of one datagram copy: the latency plus a uniform draw of up to the jitter.
-    pub(crate) fn udp_delay(&mut self) -> Duration {
-        let (latency, jitter) = {
-            let c = &self.config().udp;
-            (c.latency, c.jitter)
+    /// The delay of one datagram copy from host `from` to host `to`: the latency plus a
+    /// uniform draw of up to the jitter, of their link.
+    pub(crate) fn udp_delay(&mut self, from: usize, to: usize) -> Duration {
+        let (latency, jitter) = match self.links.get(from, to) {
+            Some(link) => (link.latency, link.jitter),
+            None => (self.config().udp.latency, self.config().udp.jitter),
         };
         self.draw_delay(latency, jitter, Site::UdpJitter)
     }

@@ -197,7 +197,7 @@ impl Sim {
 
     /// Schedules the copies of a datagram that reach socket `id` of `host` (faults drawn).
     fn udp_transmit(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>, msg: u64) {
-        let copies = self.udp_copies();
+        let copies = self.udp_copies(self.current_index(), host);
         match copies {
             0 => self.udp_lost(msg, Some(host), LossCause::Fault),
             2 => {
@@ -216,7 +216,9 @@ impl Sim {
 
     /// Schedules one copy of a datagram for socket `id` of `host`, after a drawn delay.
     fn udp_schedule(&mut self, host: usize, id: u64, from: SocketAddr, data: Rc<[u8]>, msg: u64) {
-        let at = self.now_virtual().saturating_add(self.udp_delay());
+        let at = self
+            .now_virtual()
+            .saturating_add(self.udp_delay(self.current_index(), host));
         self.schedule_io(host, at, Lane::Udp(id), move |sim| {
             deliver::datagram(sim, id, &data, from, msg)
         });
@@ -226,11 +228,11 @@ impl Sim {
     /// unless the datagram was lost on its way to `dst` (then nothing comes back) or the
     /// way back from `dst` is partitioned now (then the refusal is lost).
     fn udp_refuse(&mut self, host: usize, dst: usize, id: u64) {
-        if self.partitions.blocks(dst, host) || self.udp_copies() == 0 {
+        if self.partitions.blocks(dst, host) || self.udp_copies(host, dst) == 0 {
             return;
         }
-        let there = self.udp_delay();
-        let back = self.udp_delay();
+        let there = self.udp_delay(host, dst);
+        let back = self.udp_delay(dst, host);
         let at = self
             .now_virtual()
             .saturating_add(there)
