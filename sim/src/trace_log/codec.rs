@@ -1,0 +1,262 @@
+//! The compact form of a stored trace line: a tag byte, then variable-length numbers.
+//!
+//! A line starts with its kind's tag, its host and its time as the difference from the line
+//! before. The frequent kinds follow with their ids and numbers, message ids again as a
+//! difference from the message id written last; any other kind is written as the bare tag
+//! [`OTHER`] and its event is kept whole beside the bytes, in order. Text (notes, event
+//! names, addresses) is therefore produced only when a line is rendered.
+
+use std::time::Duration;
+
+use twinreactor::trace::{SegmentKind, TcpTrace};
+use twinreactor::{CompletionId, ConnId, TimerId, TraceEvent, TraceLine};
+
+/// The tag of a line whose event is kept whole, out of line.
+const OTHER: u8 = 0;
+const TIMER_FIRED: u8 = 1;
+const COMPLETED: u8 = 2;
+const REMOTE_RAN: u8 = 3;
+/// `tcp sent` from a connection.
+const TCP_SENT: u8 = 4;
+/// `tcp sent` with no connection (a refusal's reset).
+const TCP_SENT_BARE: u8 = 5;
+const TCP_ARRIVED: u8 = 6;
+const TCP_DATA: u8 = 7;
+const TCP_READ_CLOSED: u8 = 8;
+const TCP_PAUSE: u8 = 9;
+const TCP_RESUME: u8 = 10;
+
+/// The most bytes a line other than a long `tcp arrived` takes (`tcp sent`: a tag, a
+/// segment kind and six numbers of at most 10 bytes).
+pub(super) const MAX_LINE: usize = 2 + 6 * 10;
+
+/// What decoding the next line needs to know of the lines before it.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Cursor {
+    /// The time of the line before, in nanoseconds.
+    nanos: u64,
+    /// The message id written last.
+    msg: u64,
+    /// The index of the next event kept out of line.
+    pub(super) other: usize,
+}
+
+/// Appends the line (`nanos`, `host`, `event`) to `out`. Returns false when `event` is not
+/// of a compact kind: the caller keeps it, as the next out-of-line event.
+pub(super) fn encode(
+    out: &mut Vec<u8>,
+    cur: &mut Cursor,
+    nanos: u64,
+    host: u32,
+    event: &TraceEvent,
+) -> bool {
+    let tag = match event {
+        TraceEvent::TimerFired(_) => TIMER_FIRED,
+        TraceEvent::Completed(_) => COMPLETED,
+        TraceEvent::RemoteRan(_) => REMOTE_RAN,
+        TraceEvent::Tcp(tcp) => match tcp {
+            TcpTrace::Sent { conn: Some(_), .. } => TCP_SENT,
+            TcpTrace::Sent { conn: None, .. } => TCP_SENT_BARE,
+            TcpTrace::Arrived { .. } => TCP_ARRIVED,
+            TcpTrace::Data { .. } => TCP_DATA,
+            TcpTrace::ReadClosed { .. } => TCP_READ_CLOSED,
+            TcpTrace::PauseProducing { .. } => TCP_PAUSE,
+            TcpTrace::ResumeProducing { .. } => TCP_RESUME,
+            _ => OTHER,
+        },
+        _ => OTHER,
+    };
+    head(out, cur, tag, nanos, host);
+    match event {
+        TraceEvent::TimerFired(t) => put(out, t.raw()),
+        TraceEvent::Completed(c) => put(out, c.raw()),
+        TraceEvent::RemoteRan(n) => put(out, *n),
+        TraceEvent::Tcp(TcpTrace::Sent {
+            conn,
+            segment,
+            msg,
+            to_host,
+        }) => {
+            if let Some(conn) = conn {
+                put(out, conn.raw());
+            }
+            match segment {
+                SegmentKind::Syn => out.push(0),
+                SegmentKind::SynAck => out.push(1),
+                SegmentKind::Ack => out.push(2),
+                SegmentKind::Data(len) => {
+                    out.push(3);
+                    put(out, *len as u64);
+                }
+                SegmentKind::Fin => out.push(4),
+                SegmentKind::Rst => out.push(5),
+            }
+            put_msg(out, cur, *msg);
+            put(out, u64::from(*to_host));
+        }
+        TraceEvent::Tcp(TcpTrace::Arrived { msgs }) => {
+            arrived(out, cur, msgs.len(), msgs.iter().copied());
+        }
+        TraceEvent::Tcp(TcpTrace::Data { conn, len }) => {
+            put(out, conn.raw());
+            put(out, *len as u64);
+        }
+        TraceEvent::Tcp(
+            TcpTrace::ReadClosed { conn }
+            | TcpTrace::PauseProducing { conn }
+            | TcpTrace::ResumeProducing { conn },
+        ) => put(out, conn.raw()),
+        _ => {
+            cur.other += 1;
+            return false;
+        }
+    }
+    true
+}
+
+/// Appends a `tcp arrived` line of message ids `first` and `more` (the bytes [`encode`]
+/// writes for one).
+pub(super) fn encode_arrived(
+    out: &mut Vec<u8>,
+    cur: &mut Cursor,
+    nanos: u64,
+    host: u32,
+    first: u64,
+    more: &[u64],
+) {
+    head(out, cur, TCP_ARRIVED, nanos, host);
+    let msgs = std::iter::once(first).chain(more.iter().copied());
+    arrived(out, cur, 1 + more.len(), msgs);
+}
+
+fn arrived(out: &mut Vec<u8>, cur: &mut Cursor, count: usize, msgs: impl Iterator<Item = u64>) {
+    put(out, count as u64);
+    for msg in msgs {
+        put_msg(out, cur, msg);
+    }
+}
+
+/// A line's tag, host and time.
+fn head(out: &mut Vec<u8>, cur: &mut Cursor, tag: u8, nanos: u64, host: u32) {
+    out.push(tag);
+    put(out, u64::from(host));
+    put_signed(out, nanos.wrapping_sub(cur.nanos));
+    cur.nanos = nanos;
+}
+
+fn put_msg(out: &mut Vec<u8>, cur: &mut Cursor, msg: u64) {
+    put_signed(out, msg.wrapping_sub(cur.msg));
+    cur.msg = msg;
+}
+
+/// A difference that may be negative, zigzagged so that small ones of either sign are short.
+fn put_signed(out: &mut Vec<u8>, diff: u64) {
+    put(out, (diff << 1) ^ ((diff as i64 >> 63) as u64));
+}
+
+/// A number in 7-bit groups, low first, the high bit set on all but the last.
+fn put(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads lines back from bytes [`encode`] wrote.
+pub(super) struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// The next line; `others` are the events kept out of line.
+    pub(super) fn line(&mut self, cur: &mut Cursor, others: &[TraceEvent]) -> TraceLine {
+        let tag = self.bytes[self.pos];
+        self.pos += 1;
+        let host = self.get() as u32;
+        cur.nanos = cur.nanos.wrapping_add(self.get_signed());
+        let event = match tag {
+            TIMER_FIRED => TraceEvent::TimerFired(TimerId::from_raw(self.get())),
+            COMPLETED => TraceEvent::Completed(CompletionId::from_raw(self.get())),
+            REMOTE_RAN => TraceEvent::RemoteRan(self.get()),
+            TCP_SENT | TCP_SENT_BARE => {
+                let conn = (tag == TCP_SENT).then(|| ConnId::from_raw(self.get()));
+                let kind = self.bytes[self.pos];
+                self.pos += 1;
+                let segment = match kind {
+                    0 => SegmentKind::Syn,
+                    1 => SegmentKind::SynAck,
+                    2 => SegmentKind::Ack,
+                    3 => SegmentKind::Data(self.get() as usize),
+                    4 => SegmentKind::Fin,
+                    _ => SegmentKind::Rst,
+                };
+                let msg = self.get_msg(cur);
+                let to_host = self.get() as u32;
+                TraceEvent::Tcp(TcpTrace::Sent {
+                    conn,
+                    segment,
+                    msg,
+                    to_host,
+                })
+            }
+            TCP_ARRIVED => {
+                let n = self.get() as usize;
+                let msgs = (0..n).map(|_| self.get_msg(cur)).collect();
+                TraceEvent::Tcp(TcpTrace::Arrived { msgs })
+            }
+            TCP_DATA => {
+                let conn = ConnId::from_raw(self.get());
+                let len = self.get() as usize;
+                TraceEvent::Tcp(TcpTrace::Data { conn, len })
+            }
+            TCP_READ_CLOSED => TraceEvent::Tcp(TcpTrace::ReadClosed {
+                conn: ConnId::from_raw(self.get()),
+            }),
+            TCP_PAUSE => TraceEvent::Tcp(TcpTrace::PauseProducing {
+                conn: ConnId::from_raw(self.get()),
+            }),
+            TCP_RESUME => TraceEvent::Tcp(TcpTrace::ResumeProducing {
+                conn: ConnId::from_raw(self.get()),
+            }),
+            _ => {
+                cur.other += 1;
+                others[cur.other - 1].clone()
+            }
+        };
+        TraceLine {
+            at: Duration::from_nanos(cur.nanos),
+            host,
+            event,
+        }
+    }
+
+    fn get_msg(&mut self, cur: &mut Cursor) -> u64 {
+        cur.msg = cur.msg.wrapping_add(self.get_signed());
+        cur.msg
+    }
+
+    fn get_signed(&mut self) -> u64 {
+        let n = self.get();
+        (n >> 1) ^ (n & 1).wrapping_neg()
+    }
+
+    fn get(&mut self) -> u64 {
+        let mut n = 0;
+        let mut shift = 0;
+        loop {
+            let byte = self.bytes[self.pos];
+            self.pos += 1;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return n;
+            }
+            shift += 7;
+        }
+    }
+}
