@@ -628,6 +628,7 @@ impl Driver for Sim {
         &self.hosts[self.current].core
     }
 
+    #[inline]
     fn record(&mut self, event: TraceEvent) {
         if self.config.record_trace {
             #[cfg(feature = "tracing")]

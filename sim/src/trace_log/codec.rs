@@ -26,9 +26,13 @@ const TCP_READ_CLOSED: u8 = 8;
 const TCP_PAUSE: u8 = 9;
 const TCP_RESUME: u8 = 10;
 
-/// The most bytes a line other than a long `tcp arrived` takes (`tcp sent`: a tag, a
-/// segment kind and six numbers of at most 10 bytes).
-pub(super) const MAX_LINE: usize = 2 + 6 * 10;
+/// At most this many message ids make a compact `tcp arrived` line (more, joined at one
+/// instant, are rare: such a line is kept whole).
+pub(super) const ARRIVED_MAX: usize = 4;
+
+/// The most bytes a line takes: `tcp sent` (a tag, a segment kind and six numbers, of at
+/// most 10 bytes) and `tcp arrived` fit.
+pub(super) const MAX_LINE: usize = 64;
 
 /// What decoding the next line needs to know of the lines before it.
 #[derive(Clone, Copy, Default)]
@@ -38,13 +42,64 @@ pub(super) struct Cursor {
     /// The message id written last.
     msg: u64,
     /// The index of the next event kept out of line.
-    pub(super) other: usize,
+    other: usize,
 }
 
-/// Appends the line (`nanos`, `host`, `event`) to `out`. Returns false when `event` is not
-/// of a compact kind: the caller keeps it, as the next out-of-line event.
+/// Where a line is written, and how many bytes it has taken.
+pub(super) struct Out<'a> {
+    buf: &'a mut [u8; MAX_LINE],
+    pub(super) len: usize,
+}
+
+impl<'a> Out<'a> {
+    pub(super) fn new(buf: &'a mut [u8; MAX_LINE]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// A number in 7-bit groups, low first, the high bit set on all but the last.
+    #[inline(always)]
+    fn put(&mut self, mut n: u64) {
+        while n >= 0x80 {
+            self.byte(n as u8 | 0x80);
+            n >>= 7;
+        }
+        self.byte(n as u8);
+    }
+
+    /// A difference that may be negative, zigzagged so that small ones of either sign are
+    /// short.
+    #[inline(always)]
+    fn put_signed(&mut self, diff: u64) {
+        self.put((diff << 1) ^ ((diff as i64 >> 63) as u64));
+    }
+
+    #[inline(always)]
+    fn put_msg(&mut self, cur: &mut Cursor, msg: u64) {
+        self.put_signed(msg.wrapping_sub(cur.msg));
+        cur.msg = msg;
+    }
+
+    /// A line's tag, host and time.
+    #[inline(always)]
+    fn head(&mut self, cur: &mut Cursor, tag: u8, nanos: u64, host: u32) {
+        self.byte(tag);
+        self.put(u64::from(host));
+        self.put_signed(nanos.wrapping_sub(cur.nanos));
+        cur.nanos = nanos;
+    }
+}
+
+/// Writes the line (`nanos`, `host`, `event`). Returns false when `event` is not of a
+/// compact kind: the caller keeps it, as the next out-of-line event.
+#[inline(always)]
 pub(super) fn encode(
-    out: &mut Vec<u8>,
+    out: &mut Out<'_>,
     cur: &mut Cursor,
     nanos: u64,
     host: u32,
@@ -57,7 +112,7 @@ pub(super) fn encode(
         TraceEvent::Tcp(tcp) => match tcp {
             TcpTrace::Sent { conn: Some(_), .. } => TCP_SENT,
             TcpTrace::Sent { conn: None, .. } => TCP_SENT_BARE,
-            TcpTrace::Arrived { .. } => TCP_ARRIVED,
+            TcpTrace::Arrived { msgs } if msgs.len() <= ARRIVED_MAX => TCP_ARRIVED,
             TcpTrace::Data { .. } => TCP_DATA,
             TcpTrace::ReadClosed { .. } => TCP_READ_CLOSED,
             TcpTrace::PauseProducing { .. } => TCP_PAUSE,
@@ -66,11 +121,11 @@ pub(super) fn encode(
         },
         _ => OTHER,
     };
-    head(out, cur, tag, nanos, host);
+    out.head(cur, tag, nanos, host);
     match event {
-        TraceEvent::TimerFired(t) => put(out, t.raw()),
-        TraceEvent::Completed(c) => put(out, c.raw()),
-        TraceEvent::RemoteRan(n) => put(out, *n),
+        TraceEvent::TimerFired(t) => out.put(t.raw()),
+        TraceEvent::Completed(c) => out.put(c.raw()),
+        TraceEvent::RemoteRan(n) => out.put(*n),
         TraceEvent::Tcp(TcpTrace::Sent {
             conn,
             segment,
@@ -78,34 +133,34 @@ pub(super) fn encode(
             to_host,
         }) => {
             if let Some(conn) = conn {
-                put(out, conn.raw());
+                out.put(conn.raw());
             }
             match segment {
-                SegmentKind::Syn => out.push(0),
-                SegmentKind::SynAck => out.push(1),
-                SegmentKind::Ack => out.push(2),
+                SegmentKind::Syn => out.byte(0),
+                SegmentKind::SynAck => out.byte(1),
+                SegmentKind::Ack => out.byte(2),
                 SegmentKind::Data(len) => {
-                    out.push(3);
-                    put(out, *len as u64);
+                    out.byte(3);
+                    out.put(*len as u64);
                 }
-                SegmentKind::Fin => out.push(4),
-                SegmentKind::Rst => out.push(5),
+                SegmentKind::Fin => out.byte(4),
+                SegmentKind::Rst => out.byte(5),
             }
-            put_msg(out, cur, *msg);
-            put(out, u64::from(*to_host));
+            out.put_msg(cur, *msg);
+            out.put(u64::from(*to_host));
         }
-        TraceEvent::Tcp(TcpTrace::Arrived { msgs }) => {
+        TraceEvent::Tcp(TcpTrace::Arrived { msgs }) if tag == TCP_ARRIVED => {
             arrived(out, cur, msgs.len(), msgs.iter().copied());
         }
         TraceEvent::Tcp(TcpTrace::Data { conn, len }) => {
-            put(out, conn.raw());
-            put(out, *len as u64);
+            out.put(conn.raw());
+            out.put(*len as u64);
         }
         TraceEvent::Tcp(
             TcpTrace::ReadClosed { conn }
             | TcpTrace::PauseProducing { conn }
             | TcpTrace::ResumeProducing { conn },
-        ) => put(out, conn.raw()),
+        ) => out.put(conn.raw()),
         _ => {
             cur.other += 1;
             return false;
@@ -114,53 +169,28 @@ pub(super) fn encode(
     true
 }
 
-/// Appends a `tcp arrived` line of message ids `first` and `more` (the bytes [`encode`]
-/// writes for one).
+/// Writes a `tcp arrived` line of message ids `first` and `more` (at most
+/// [`ARRIVED_MAX`] in all), the bytes [`encode`] writes for one.
+#[inline(always)]
 pub(super) fn encode_arrived(
-    out: &mut Vec<u8>,
+    out: &mut Out<'_>,
     cur: &mut Cursor,
     nanos: u64,
     host: u32,
     first: u64,
     more: &[u64],
 ) {
-    head(out, cur, TCP_ARRIVED, nanos, host);
+    out.head(cur, TCP_ARRIVED, nanos, host);
     let msgs = std::iter::once(first).chain(more.iter().copied());
     arrived(out, cur, 1 + more.len(), msgs);
 }
 
-fn arrived(out: &mut Vec<u8>, cur: &mut Cursor, count: usize, msgs: impl Iterator<Item = u64>) {
-    put(out, count as u64);
+#[inline(always)]
+fn arrived(out: &mut Out<'_>, cur: &mut Cursor, count: usize, msgs: impl Iterator<Item = u64>) {
+    out.put(count as u64);
     for msg in msgs {
-        put_msg(out, cur, msg);
+        out.put_msg(cur, msg);
     }
-}
-
-/// A line's tag, host and time.
-fn head(out: &mut Vec<u8>, cur: &mut Cursor, tag: u8, nanos: u64, host: u32) {
-    out.push(tag);
-    put(out, u64::from(host));
-    put_signed(out, nanos.wrapping_sub(cur.nanos));
-    cur.nanos = nanos;
-}
-
-fn put_msg(out: &mut Vec<u8>, cur: &mut Cursor, msg: u64) {
-    put_signed(out, msg.wrapping_sub(cur.msg));
-    cur.msg = msg;
-}
-
-/// A difference that may be negative, zigzagged so that small ones of either sign are short.
-fn put_signed(out: &mut Vec<u8>, diff: u64) {
-    put(out, (diff << 1) ^ ((diff as i64 >> 63) as u64));
-}
-
-/// A number in 7-bit groups, low first, the high bit set on all but the last.
-fn put(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
 }
 
 /// Reads lines back from bytes [`encode`] wrote.

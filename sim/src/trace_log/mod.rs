@@ -6,29 +6,42 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::trace::render;
+use twinreactor::trace::{render, TcpTrace};
 use twinreactor::{TraceEvent, TraceLine};
 
-use codec::{Cursor, Reader, MAX_LINE};
+use codec::{Cursor, Out, Reader, ARRIVED_MAX, MAX_LINE};
 
-/// Lines are stored in chunks of at most this many bytes (a few thousand lines), so that a
-/// long trace grows without copying more than its first chunk. The first chunk starts at
-/// [`FIRST`] bytes and doubles, so that a short simulation does not pay for it all up front.
+/// Lines are stored in chunks of this many bytes (about ten thousand lines), so that a long
+/// trace grows without ever copying lines. The first chunk has [`FIRST`] bytes and each
+/// next one twice as many up to `CHUNK`, so that a short simulation does not pay for one.
 const CHUNK: usize = 64 * 1024;
 
-/// The first chunk's first capacity (`CHUNK` is this times a power of two).
+/// The first chunk's size (`CHUNK` is this times a power of two).
 const FIRST: usize = 512;
 
 /// Lines in their compact form ([`codec`]), with what decoding the first one needs.
+#[derive(Default)]
 struct Chunk {
-    bytes: Vec<u8>,
+    bytes: Box<[u8]>,
+    /// How many bytes the lines take.
+    used: usize,
     lines: usize,
     start: Cursor,
 }
 
+impl Chunk {
+    fn lines<'a>(&'a self, others: &'a [TraceEvent]) -> impl Iterator<Item = TraceLine> + 'a {
+        let mut cur = self.start;
+        let mut reader = Reader::new(&self.bytes[..self.used]);
+        (0..self.lines).map(move |_| reader.line(&mut cur, others))
+    }
+}
+
 #[derive(Default)]
 struct Log {
-    chunks: Vec<Chunk>,
+    full: Vec<Chunk>,
+    /// The chunk being filled.
+    last: Chunk,
     /// The events of the lines that are not of a compact kind, in order.
     others: Vec<TraceEvent>,
     /// What decoding the next line will know.
@@ -37,25 +50,44 @@ struct Log {
 }
 
 impl Log {
-    /// Appends one line, that `write` encodes, to the last chunk (a fresh one if the last
-    /// could overflow).
-    fn append<T>(&mut self, write: impl FnOnce(&mut Vec<u8>, &mut Cursor) -> T) -> T {
-        let full = self
-            .chunks
-            .last()
-            .is_none_or(|c| c.bytes.len() + MAX_LINE > CHUNK);
-        if full {
-            let capacity = if self.chunks.is_empty() { FIRST } else { CHUNK };
-            self.chunks.push(Chunk {
-                bytes: Vec::with_capacity(capacity),
-                lines: 0,
-                start: self.cur,
-            });
+    /// Where the next line is written (in the last chunk, a fresh one if the line might
+    /// not fit), and what encoding it needs; [`Log::commit`] then keeps it.
+    #[inline(always)]
+    fn next_line(&mut self) -> (Out<'_>, &mut Cursor) {
+        if self.last.used + MAX_LINE > self.last.bytes.len() {
+            self.next_chunk();
         }
+        let buf = self.last.bytes[self.last.used..]
+            .first_chunk_mut()
+            .expect("a line fits in the last chunk");
+        (Out::new(buf), &mut self.cur)
+    }
+
+    /// Keeps the line of `len` bytes just written where [`Log::next_line`] said.
+    #[inline(always)]
+    fn commit(&mut self, len: usize) {
+        self.last.used += len;
+        self.last.lines += 1;
         self.len += 1;
-        let chunk = self.chunks.last_mut().expect("a chunk was just ensured");
-        chunk.lines += 1;
-        write(&mut chunk.bytes, &mut self.cur)
+    }
+
+    /// Starts a fresh chunk.
+    #[cold]
+    fn next_chunk(&mut self) {
+        let size = match self.last.bytes.len() {
+            0 => FIRST,
+            n => (2 * n).min(CHUNK),
+        };
+        let fresh = Chunk {
+            bytes: vec![0; size].into_boxed_slice(),
+            used: 0,
+            lines: 0,
+            start: self.cur,
+        };
+        let full = std::mem::replace(&mut self.last, fresh);
+        if full.lines > 0 {
+            self.full.push(full);
+        }
     }
 
     /// The lines from the `skip`-th on, decoded.
@@ -63,17 +95,14 @@ impl Log {
         // Start at the chunk holding line `skip`.
         let mut first = 0;
         let mut before = 0;
-        while first < self.chunks.len() && before + self.chunks[first].lines <= skip {
-            before += self.chunks[first].lines;
+        while first < self.full.len() && before + self.full[first].lines <= skip {
+            before += self.full[first].lines;
             first += 1;
         }
-        self.chunks[first..]
+        self.full[first..]
             .iter()
-            .flat_map(move |c| {
-                let mut cur = c.start;
-                let mut reader = Reader::new(&c.bytes);
-                (0..c.lines).map(move |_| reader.line(&mut cur, &self.others))
-            })
+            .chain(std::iter::once(&self.last))
+            .flat_map(|c| c.lines(&self.others))
             .skip(skip - before)
     }
 }
@@ -86,22 +115,35 @@ impl Log {
 pub struct TraceHandle(Rc<RefCell<Log>>);
 
 impl TraceHandle {
+    #[inline(always)]
     pub(crate) fn push(&self, at: Duration, host: u32, event: TraceEvent) {
         let log = &mut *self.0.borrow_mut();
-        if !log.append(|out, cur| codec::encode(out, cur, nanos(at), host, &event)) {
+        let (mut out, cur) = log.next_line();
+        let compact = codec::encode(&mut out, cur, nanos(at), host, &event);
+        let len = out.len;
+        log.commit(len);
+        if !compact {
             log.others.push(event);
         }
     }
 
     /// Records a `tcp arrived` line of message ids `first` and `more`, as [`push`] of
     /// [`TcpTrace::Arrived`](twinreactor::trace::TcpTrace::Arrived) does, without building
-    /// its `Vec`.
+    /// its `Vec` (unless the line is kept whole).
     ///
     /// [`push`]: TraceHandle::push
+    #[inline(always)]
     pub(crate) fn push_arrived(&self, at: Duration, host: u32, first: u64, more: &[u64]) {
-        self.0.borrow_mut().append(|out, cur| {
-            codec::encode_arrived(out, cur, nanos(at), host, first, more);
-        });
+        if more.len() < ARRIVED_MAX {
+            let log = &mut *self.0.borrow_mut();
+            let (mut out, cur) = log.next_line();
+            codec::encode_arrived(&mut out, cur, nanos(at), host, first, more);
+            let len = out.len;
+            log.commit(len);
+        } else {
+            let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
+            self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
+        }
     }
 
     /// Whether `other` is a handle to this same trace.
@@ -159,8 +201,11 @@ impl TraceHandle {
 }
 
 /// A time in nanoseconds (a trace never reaches 584 years).
+#[inline(always)]
 fn nanos(at: Duration) -> u64 {
-    u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)
+    at.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(at.subsec_nanos()))
 }
 
 #[cfg(test)]
@@ -214,7 +259,7 @@ mod tests {
         for l in &expected {
             trace.push(l.at, l.host, l.event.clone());
         }
-        assert!(trace.0.borrow().chunks.len() > 3);
+        assert!(trace.0.borrow().full.len() > 3);
         assert_eq!(trace.len(), expected.len());
         assert!(trace.lines() == expected);
         for n in [0, 1, 2, 9_000, 33_333, 40_000, 50_000] {
@@ -227,13 +272,18 @@ mod tests {
     fn an_arrival_pushed_without_its_vec_reads_as_one_pushed_with_it() {
         let a = TraceHandle::default();
         let b = TraceHandle::default();
-        for (first, more) in [(7, &[][..]), (3, &[9, 2][..])] {
+        for (first, more) in [(7, &[][..]), (3, &[9, 2][..]), (1, &[2, 3, 4, 5, 6][..])] {
             let at = Duration::from_micros(first);
             a.push_arrived(at, 1, first, more);
             let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
             b.push(at, 1, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
         }
         assert!(a.lines() == b.lines());
-        assert_eq!(a.0.borrow().chunks[0].bytes, b.0.borrow().chunks[0].bytes);
+        assert_eq!(a.0.borrow().last.bytes, b.0.borrow().last.bytes);
+        assert_eq!(
+            a.0.borrow().others.len(),
+            1,
+            "the long arrival is kept whole"
+        );
     }
 }
