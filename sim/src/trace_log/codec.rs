@@ -1,7 +1,8 @@
-//! The compact form of a stored trace line: a tag byte, then variable-length numbers.
+//! The compact form of a stored trace line: a head byte, then variable-length numbers.
 //!
-//! A line starts with its kind's tag, its host and its time as the difference from the line
-//! before. The frequent kinds follow with their ids and numbers, message ids again as a
+//! A line's head byte holds its kind's tag (low 4 bits), its host (3 bits; [`HOST_FOLLOWS`]
+//! when the host number follows instead) and whether its time differs from the line
+//! before's (high bit; the difference follows). The frequent kinds follow with their ids and numbers, message ids again as a
 //! difference from the message id written last; any other kind is written as the bare tag
 //! [`OTHER`] and its event is kept whole beside the bytes, in order. Text (notes, event
 //! names, addresses) is therefore produced only when a line is rendered.
@@ -10,6 +11,11 @@ use std::time::Duration;
 
 use twinreactor::trace::{SegmentKind, TcpTrace};
 use twinreactor::{CompletionId, ConnId, TimerId, TraceEvent, TraceLine};
+
+/// The head's host bits of a line whose host number follows the head.
+const HOST_FOLLOWS: u8 = 7;
+/// The head's bit of a line whose time differs from the line before's.
+const TIME_MOVED: u8 = 0x80;
 
 /// The tag of a line whose event is kept whole, out of line.
 const OTHER: u8 = 0;
@@ -88,10 +94,16 @@ impl<'a> Out<'a> {
     /// A line's tag, host and time.
     #[inline(always)]
     fn head(&mut self, cur: &mut Cursor, tag: u8, nanos: u64, host: u32) {
-        self.byte(tag);
-        self.put(u64::from(host));
-        self.put_signed(nanos.wrapping_sub(cur.nanos));
-        cur.nanos = nanos;
+        let folded = u8::try_from(host).map_or(HOST_FOLLOWS, |h| h.min(HOST_FOLLOWS));
+        let moved = nanos != cur.nanos;
+        self.byte(tag | folded << 4 | if moved { TIME_MOVED } else { 0 });
+        if folded == HOST_FOLLOWS {
+            self.put(u64::from(host));
+        }
+        if moved {
+            self.put_signed(nanos.wrapping_sub(cur.nanos));
+            cur.nanos = nanos;
+        }
     }
 }
 
@@ -206,10 +218,16 @@ impl<'a> Reader<'a> {
 
     /// The next line; `others` are the events kept out of line.
     pub(super) fn line(&mut self, cur: &mut Cursor, others: &[TraceEvent]) -> TraceLine {
-        let tag = self.bytes[self.pos];
+        let head = self.bytes[self.pos];
         self.pos += 1;
-        let host = self.get() as u32;
-        cur.nanos = cur.nanos.wrapping_add(self.get_signed());
+        let host = match (head >> 4) & HOST_FOLLOWS {
+            HOST_FOLLOWS => self.get() as u32,
+            folded => u32::from(folded),
+        };
+        if head & TIME_MOVED != 0 {
+            cur.nanos = cur.nanos.wrapping_add(self.get_signed());
+        }
+        let tag = head & 0xf;
         let event = match tag {
             TIMER_FIRED => TraceEvent::TimerFired(TimerId::from_raw(self.get())),
             COMPLETED => TraceEvent::Completed(CompletionId::from_raw(self.get())),

@@ -25,15 +25,21 @@ struct Chunk {
     bytes: Box<[u8]>,
     /// How many bytes the lines take.
     used: usize,
-    lines: usize,
+    /// The index of its first line in the trace.
+    first_line: usize,
     start: Cursor,
 }
 
 impl Chunk {
-    fn lines<'a>(&'a self, others: &'a [TraceEvent]) -> impl Iterator<Item = TraceLine> + 'a {
+    /// Its `lines` lines, decoded.
+    fn lines<'a>(
+        &'a self,
+        lines: usize,
+        others: &'a [TraceEvent],
+    ) -> impl Iterator<Item = TraceLine> + 'a {
         let mut cur = self.start;
         let mut reader = Reader::new(&self.bytes[..self.used]);
-        (0..self.lines).map(move |_| reader.line(&mut cur, others))
+        (0..lines).map(move |_| reader.line(&mut cur, others))
     }
 }
 
@@ -67,7 +73,6 @@ impl Log {
     #[inline(always)]
     fn commit(&mut self, len: usize) {
         self.last.used += len;
-        self.last.lines += 1;
         self.len += 1;
     }
 
@@ -81,11 +86,11 @@ impl Log {
         let fresh = Chunk {
             bytes: vec![0; size].into_boxed_slice(),
             used: 0,
-            lines: 0,
+            first_line: self.len,
             start: self.cur,
         };
         let full = std::mem::replace(&mut self.last, fresh);
-        if full.lines > 0 {
+        if full.first_line < self.len {
             self.full.push(full);
         }
     }
@@ -93,17 +98,21 @@ impl Log {
     /// The lines from the `skip`-th on, decoded.
     fn lines(&self, skip: usize) -> impl Iterator<Item = TraceLine> + '_ {
         // Start at the chunk holding line `skip`.
-        let mut first = 0;
-        let mut before = 0;
-        while first < self.full.len() && before + self.full[first].lines <= skip {
-            before += self.full[first].lines;
-            first += 1;
-        }
-        self.full[first..]
-            .iter()
-            .chain(std::iter::once(&self.last))
-            .flat_map(|c| c.lines(&self.others))
-            .skip(skip - before)
+        let first = self
+            .full
+            .partition_point(|c| c.first_line <= skip)
+            .saturating_sub(1);
+        let chunks = self.full[first..].iter().chain(std::iter::once(&self.last));
+        let ends = chunks
+            .clone()
+            .skip(1)
+            .map(|c| c.first_line)
+            .chain([self.len]);
+        let before = chunks.clone().next().map_or(0, |c| c.first_line);
+        chunks
+            .zip(ends)
+            .flat_map(|(c, end)| c.lines(end - c.first_line, &self.others))
+            .skip(skip.saturating_sub(before))
     }
 }
 
@@ -247,7 +256,7 @@ mod tests {
         };
         TraceLine {
             at: Duration::from_nanos(if i % 11 == 0 { i * 1000 } else { i * 50_000 }),
-            host: (i % 5) as u32,
+            host: [0, 1, 6, 7, 8, u32::MAX][i as usize % 6],
             event,
         }
     }
