@@ -255,7 +255,11 @@ mod tests {
             }),
         };
         TraceLine {
-            at: Duration::from_nanos(if i % 11 == 0 { i * 1000 } else { i * 50_000 }),
+            at: Duration::from_nanos(if i.is_multiple_of(11) {
+                i * 1000
+            } else {
+                i * 50_000
+            }),
             host: [0, 1, 6, 7, 8, u32::MAX][i as usize % 6],
             event,
         }
