@@ -382,6 +382,23 @@ impl Sim {
         self.next_msg - 1
     }
 
+    /// Records the `tcp arrived` line of message ids `first` and `more`, as `record` would,
+    /// without building the event's `Vec` (unless the `tracing` bridge needs the event).
+    pub(crate) fn record_arrived(&mut self, first: u64, more: &[u64]) {
+        if self.config.record_trace {
+            #[cfg(feature = "tracing")]
+            crate::tracing_bridge::recorded(
+                self.clock,
+                self.current as u32,
+                &TraceEvent::Tcp(twinreactor::trace::TcpTrace::Arrived {
+                    msgs: std::iter::once(first).chain(more.iter().copied()).collect(),
+                }),
+            );
+            self.trace
+                .push_arrived(self.clock, self.current as u32, first, more);
+        }
+    }
+
     /// This simulation's state for a failure report.
     fn snapshot(&self, callback_host: Option<u32>) -> SimSnapshot {
         SimSnapshot {
@@ -621,6 +638,7 @@ impl Driver for Sim {
         &self.hosts[self.current].core
     }
 
+    #[inline]
     fn record(&mut self, event: TraceEvent) {
         if self.config.record_trace {
             #[cfg(feature = "tracing")]

@@ -88,11 +88,9 @@ impl Msgs {
         self.more.extend(other.more);
     }
 
-    /// Every id, in order.
-    pub(super) fn ids(&self) -> Vec<u64> {
-        std::iter::once(self.first)
-            .chain(self.more.iter().copied())
-            .collect()
+    /// Every id, in order: the first and the rest.
+    pub(super) fn ids(&self) -> (u64, &[u64]) {
+        (self.first, &self.more)
     }
 }
 
@@ -476,7 +474,7 @@ mod tests {
         );
         assert_eq!(
             b.incoming[0].2.ids(),
-            [0, 1],
+            (0, &[1][..]),
             "the joined segment keeps both ids"
         );
         let kinds: Vec<String> = b

@@ -188,7 +188,8 @@ impl Sim {
 
     /// The `arrived` trace line of segments `msgs`, on the current host.
     pub(super) fn tcp_arrived(&mut self, msgs: &Msgs) {
-        self.record(TraceEvent::Tcp(TcpTrace::Arrived { msgs: msgs.ids() }));
+        let (first, more) = msgs.ids();
+        self.record_arrived(first, more);
     }
 
     /// Schedules `segment` from `sender` to arrive at `to` one latency from now (see

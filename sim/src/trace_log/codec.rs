@@ -1,0 +1,310 @@
+//! The compact form of a stored trace line: a head byte, then variable-length numbers.
+//!
+//! A line's head byte holds its kind's tag (low 4 bits), its host (3 bits; [`HOST_FOLLOWS`]
+//! when the host number follows instead) and whether its time differs from the line
+//! before's (high bit; the difference follows). The frequent kinds follow with their ids and numbers, message ids again as a
+//! difference from the message id written last; any other kind is written as the bare tag
+//! [`OTHER`] and its event is kept whole beside the bytes, in order. Text (notes, event
+//! names, addresses) is therefore produced only when a line is rendered.
+
+use std::time::Duration;
+
+use twinreactor::trace::{SegmentKind, TcpTrace};
+use twinreactor::{CompletionId, ConnId, TimerId, TraceEvent, TraceLine};
+
+/// The head's host bits of a line whose host number follows the head.
+const HOST_FOLLOWS: u8 = 7;
+/// The head's bit of a line whose time differs from the line before's.
+const TIME_MOVED: u8 = 0x80;
+
+/// The tag of a line whose event is kept whole, out of line.
+const OTHER: u8 = 0;
+const TIMER_FIRED: u8 = 1;
+const COMPLETED: u8 = 2;
+const REMOTE_RAN: u8 = 3;
+/// `tcp sent` from a connection.
+const TCP_SENT: u8 = 4;
+/// `tcp sent` with no connection (a refusal's reset).
+const TCP_SENT_BARE: u8 = 5;
+const TCP_ARRIVED: u8 = 6;
+const TCP_DATA: u8 = 7;
+const TCP_READ_CLOSED: u8 = 8;
+const TCP_PAUSE: u8 = 9;
+const TCP_RESUME: u8 = 10;
+
+/// At most this many message ids make a compact `tcp arrived` line (more, joined at one
+/// instant, are rare: such a line is kept whole).
+pub(super) const ARRIVED_MAX: usize = 4;
+
+/// The most bytes a line takes: `tcp sent` (a tag, a segment kind and six numbers, of at
+/// most 10 bytes) and `tcp arrived` fit.
+pub(super) const MAX_LINE: usize = 64;
+
+/// What decoding the next line needs to know of the lines before it.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Cursor {
+    /// The time of the line before, in nanoseconds.
+    nanos: u64,
+    /// The message id written last.
+    msg: u64,
+    /// The index of the next event kept out of line.
+    other: usize,
+}
+
+/// Where a line is written, and how many bytes it has taken.
+pub(super) struct Out<'a> {
+    buf: &'a mut [u8; MAX_LINE],
+    pub(super) len: usize,
+}
+
+impl<'a> Out<'a> {
+    pub(super) fn new(buf: &'a mut [u8; MAX_LINE]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// A number in 7-bit groups, low first, the high bit set on all but the last.
+    #[inline(always)]
+    fn put(&mut self, mut n: u64) {
+        while n >= 0x80 {
+            self.byte(n as u8 | 0x80);
+            n >>= 7;
+        }
+        self.byte(n as u8);
+    }
+
+    /// A difference that may be negative, zigzagged so that small ones of either sign are
+    /// short.
+    #[inline(always)]
+    fn put_signed(&mut self, diff: u64) {
+        self.put((diff << 1) ^ ((diff as i64 >> 63) as u64));
+    }
+
+    #[inline(always)]
+    fn put_msg(&mut self, cur: &mut Cursor, msg: u64) {
+        self.put_signed(msg.wrapping_sub(cur.msg));
+        cur.msg = msg;
+    }
+
+    /// A line's tag, host and time.
+    #[inline(always)]
+    fn head(&mut self, cur: &mut Cursor, tag: u8, nanos: u64, host: u32) {
+        let folded = u8::try_from(host).map_or(HOST_FOLLOWS, |h| h.min(HOST_FOLLOWS));
+        let moved = nanos != cur.nanos;
+        self.byte(tag | folded << 4 | if moved { TIME_MOVED } else { 0 });
+        if folded == HOST_FOLLOWS {
+            self.put(u64::from(host));
+        }
+        if moved {
+            self.put_signed(nanos.wrapping_sub(cur.nanos));
+            cur.nanos = nanos;
+        }
+    }
+}
+
+/// Writes the line (`nanos`, `host`, `event`). Returns false when `event` is not of a
+/// compact kind: the caller keeps it, as the next out-of-line event.
+#[inline(always)]
+pub(super) fn encode(
+    out: &mut Out<'_>,
+    cur: &mut Cursor,
+    nanos: u64,
+    host: u32,
+    event: &TraceEvent,
+) -> bool {
+    let tag = match event {
+        TraceEvent::TimerFired(_) => TIMER_FIRED,
+        TraceEvent::Completed(_) => COMPLETED,
+        TraceEvent::RemoteRan(_) => REMOTE_RAN,
+        TraceEvent::Tcp(tcp) => match tcp {
+            TcpTrace::Sent { conn: Some(_), .. } => TCP_SENT,
+            TcpTrace::Sent { conn: None, .. } => TCP_SENT_BARE,
+            TcpTrace::Arrived { msgs } if msgs.len() <= ARRIVED_MAX => TCP_ARRIVED,
+            TcpTrace::Data { .. } => TCP_DATA,
+            TcpTrace::ReadClosed { .. } => TCP_READ_CLOSED,
+            TcpTrace::PauseProducing { .. } => TCP_PAUSE,
+            TcpTrace::ResumeProducing { .. } => TCP_RESUME,
+            _ => OTHER,
+        },
+        _ => OTHER,
+    };
+    out.head(cur, tag, nanos, host);
+    match event {
+        TraceEvent::TimerFired(t) => out.put(t.raw()),
+        TraceEvent::Completed(c) => out.put(c.raw()),
+        TraceEvent::RemoteRan(n) => out.put(*n),
+        TraceEvent::Tcp(TcpTrace::Sent {
+            conn,
+            segment,
+            msg,
+            to_host,
+        }) => {
+            if let Some(conn) = conn {
+                out.put(conn.raw());
+            }
+            match segment {
+                SegmentKind::Syn => out.byte(0),
+                SegmentKind::SynAck => out.byte(1),
+                SegmentKind::Ack => out.byte(2),
+                SegmentKind::Data(len) => {
+                    out.byte(3);
+                    out.put(*len as u64);
+                }
+                SegmentKind::Fin => out.byte(4),
+                SegmentKind::Rst => out.byte(5),
+            }
+            out.put_msg(cur, *msg);
+            out.put(u64::from(*to_host));
+        }
+        TraceEvent::Tcp(TcpTrace::Arrived { msgs }) if tag == TCP_ARRIVED => {
+            arrived(out, cur, msgs.len(), msgs.iter().copied());
+        }
+        TraceEvent::Tcp(TcpTrace::Data { conn, len }) => {
+            out.put(conn.raw());
+            out.put(*len as u64);
+        }
+        TraceEvent::Tcp(
+            TcpTrace::ReadClosed { conn }
+            | TcpTrace::PauseProducing { conn }
+            | TcpTrace::ResumeProducing { conn },
+        ) => out.put(conn.raw()),
+        _ => {
+            cur.other += 1;
+            return false;
+        }
+    }
+    true
+}
+
+/// Writes a `tcp arrived` line of message ids `first` and `more` (at most
+/// [`ARRIVED_MAX`] in all), the bytes [`encode`] writes for one.
+#[inline(always)]
+pub(super) fn encode_arrived(
+    out: &mut Out<'_>,
+    cur: &mut Cursor,
+    nanos: u64,
+    host: u32,
+    first: u64,
+    more: &[u64],
+) {
+    out.head(cur, TCP_ARRIVED, nanos, host);
+    let msgs = std::iter::once(first).chain(more.iter().copied());
+    arrived(out, cur, 1 + more.len(), msgs);
+}
+
+#[inline(always)]
+fn arrived(out: &mut Out<'_>, cur: &mut Cursor, count: usize, msgs: impl Iterator<Item = u64>) {
+    out.put(count as u64);
+    for msg in msgs {
+        out.put_msg(cur, msg);
+    }
+}
+
+/// Reads lines back from bytes [`encode`] wrote.
+pub(super) struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// The next line; `others` are the events kept out of line.
+    pub(super) fn line(&mut self, cur: &mut Cursor, others: &[TraceEvent]) -> TraceLine {
+        let head = self.bytes[self.pos];
+        self.pos += 1;
+        let host = match (head >> 4) & HOST_FOLLOWS {
+            HOST_FOLLOWS => self.get() as u32,
+            folded => u32::from(folded),
+        };
+        if head & TIME_MOVED != 0 {
+            cur.nanos = cur.nanos.wrapping_add(self.get_signed());
+        }
+        let tag = head & 0xf;
+        let event = match tag {
+            TIMER_FIRED => TraceEvent::TimerFired(TimerId::from_raw(self.get())),
+            COMPLETED => TraceEvent::Completed(CompletionId::from_raw(self.get())),
+            REMOTE_RAN => TraceEvent::RemoteRan(self.get()),
+            TCP_SENT | TCP_SENT_BARE => {
+                let conn = (tag == TCP_SENT).then(|| ConnId::from_raw(self.get()));
+                let kind = self.bytes[self.pos];
+                self.pos += 1;
+                let segment = match kind {
+                    0 => SegmentKind::Syn,
+                    1 => SegmentKind::SynAck,
+                    2 => SegmentKind::Ack,
+                    3 => SegmentKind::Data(self.get() as usize),
+                    4 => SegmentKind::Fin,
+                    _ => SegmentKind::Rst,
+                };
+                let msg = self.get_msg(cur);
+                let to_host = self.get() as u32;
+                TraceEvent::Tcp(TcpTrace::Sent {
+                    conn,
+                    segment,
+                    msg,
+                    to_host,
+                })
+            }
+            TCP_ARRIVED => {
+                let n = self.get() as usize;
+                let msgs = (0..n).map(|_| self.get_msg(cur)).collect();
+                TraceEvent::Tcp(TcpTrace::Arrived { msgs })
+            }
+            TCP_DATA => {
+                let conn = ConnId::from_raw(self.get());
+                let len = self.get() as usize;
+                TraceEvent::Tcp(TcpTrace::Data { conn, len })
+            }
+            TCP_READ_CLOSED => TraceEvent::Tcp(TcpTrace::ReadClosed {
+                conn: ConnId::from_raw(self.get()),
+            }),
+            TCP_PAUSE => TraceEvent::Tcp(TcpTrace::PauseProducing {
+                conn: ConnId::from_raw(self.get()),
+            }),
+            TCP_RESUME => TraceEvent::Tcp(TcpTrace::ResumeProducing {
+                conn: ConnId::from_raw(self.get()),
+            }),
+            _ => {
+                cur.other += 1;
+                others[cur.other - 1].clone()
+            }
+        };
+        TraceLine {
+            at: Duration::from_nanos(cur.nanos),
+            host,
+            event,
+        }
+    }
+
+    fn get_msg(&mut self, cur: &mut Cursor) -> u64 {
+        cur.msg = cur.msg.wrapping_add(self.get_signed());
+        cur.msg
+    }
+
+    fn get_signed(&mut self) -> u64 {
+        let n = self.get();
+        (n >> 1) ^ (n & 1).wrapping_neg()
+    }
+
+    fn get(&mut self) -> u64 {
+        let mut n = 0;
+        let mut shift = 0;
+        loop {
+            let byte = self.bytes[self.pos];
+            self.pos += 1;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return n;
+            }
+            shift += 7;
+        }
+    }
+}

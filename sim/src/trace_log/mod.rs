@@ -1,0 +1,302 @@
+//! The simulator's recorded trace, readable while the simulation is boxed away.
+
+mod codec;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use twinreactor::trace::{render, TcpTrace};
+use twinreactor::{TraceEvent, TraceLine};
+
+use codec::{Cursor, Out, Reader, ARRIVED_MAX, MAX_LINE};
+
+/// Lines are stored in chunks of this many bytes (about ten thousand lines), so that a long
+/// trace grows without ever copying lines. The first chunk has [`FIRST`] bytes and each
+/// next one twice as many up to `CHUNK`, so that a short simulation does not pay for one.
+const CHUNK: usize = 64 * 1024;
+
+/// The first chunk's size (`CHUNK` is this times a power of two).
+const FIRST: usize = 512;
+
+/// Lines in their compact form ([`codec`]), with what decoding the first one needs.
+#[derive(Default)]
+struct Chunk {
+    bytes: Box<[u8]>,
+    /// How many bytes the lines take.
+    used: usize,
+    /// The index of its first line in the trace.
+    first_line: usize,
+    start: Cursor,
+}
+
+impl Chunk {
+    /// Its `lines` lines, decoded.
+    fn lines<'a>(
+        &'a self,
+        lines: usize,
+        others: &'a [TraceEvent],
+    ) -> impl Iterator<Item = TraceLine> + 'a {
+        let mut cur = self.start;
+        let mut reader = Reader::new(&self.bytes[..self.used]);
+        (0..lines).map(move |_| reader.line(&mut cur, others))
+    }
+}
+
+#[derive(Default)]
+struct Log {
+    full: Vec<Chunk>,
+    /// The chunk being filled.
+    last: Chunk,
+    /// The events of the lines that are not of a compact kind, in order.
+    others: Vec<TraceEvent>,
+    /// What decoding the next line will know.
+    cur: Cursor,
+    len: usize,
+}
+
+impl Log {
+    /// Where the next line is written (in the last chunk, a fresh one if the line might
+    /// not fit), and what encoding it needs; [`Log::commit`] then keeps it.
+    #[inline(always)]
+    fn next_line(&mut self) -> (Out<'_>, &mut Cursor) {
+        if self.last.used + MAX_LINE > self.last.bytes.len() {
+            self.next_chunk();
+        }
+        let buf = self.last.bytes[self.last.used..]
+            .first_chunk_mut()
+            .expect("a line fits in the last chunk");
+        (Out::new(buf), &mut self.cur)
+    }
+
+    /// Keeps the line of `len` bytes just written where [`Log::next_line`] said.
+    #[inline(always)]
+    fn commit(&mut self, len: usize) {
+        self.last.used += len;
+        self.len += 1;
+    }
+
+    /// Starts a fresh chunk.
+    #[cold]
+    fn next_chunk(&mut self) {
+        let size = match self.last.bytes.len() {
+            0 => FIRST,
+            n => (2 * n).min(CHUNK),
+        };
+        let fresh = Chunk {
+            bytes: vec![0; size].into_boxed_slice(),
+            used: 0,
+            first_line: self.len,
+            start: self.cur,
+        };
+        let full = std::mem::replace(&mut self.last, fresh);
+        if full.first_line < self.len {
+            self.full.push(full);
+        }
+    }
+
+    /// The lines from the `skip`-th on, decoded.
+    fn lines(&self, skip: usize) -> impl Iterator<Item = TraceLine> + '_ {
+        // Start at the chunk holding line `skip`.
+        let first = self
+            .full
+            .partition_point(|c| c.first_line <= skip)
+            .saturating_sub(1);
+        let chunks = self.full[first..].iter().chain(std::iter::once(&self.last));
+        let ends = chunks
+            .clone()
+            .skip(1)
+            .map(|c| c.first_line)
+            .chain([self.len]);
+        let before = chunks.clone().next().map_or(0, |c| c.first_line);
+        chunks
+            .zip(ends)
+            .flat_map(|(c, end)| c.lines(end - c.first_line, &self.others))
+            .skip(skip.saturating_sub(before))
+    }
+}
+
+/// A shared, read-only view of a simulation's trace.
+///
+/// A test harness that hands the [`Sim`](crate::Sim) to code as `Box<dyn Reactor>` keeps
+/// one of these to read the trace afterwards.
+#[derive(Clone, Default)]
+pub struct TraceHandle(Rc<RefCell<Log>>);
+
+impl TraceHandle {
+    #[inline(always)]
+    pub(crate) fn push(&self, at: Duration, host: u32, event: TraceEvent) {
+        let log = &mut *self.0.borrow_mut();
+        let (mut out, cur) = log.next_line();
+        let compact = codec::encode(&mut out, cur, nanos(at), host, &event);
+        let len = out.len;
+        log.commit(len);
+        if !compact {
+            log.others.push(event);
+        }
+    }
+
+    /// Records a `tcp arrived` line of message ids `first` and `more`, as [`push`] of
+    /// [`TcpTrace::Arrived`](twinreactor::trace::TcpTrace::Arrived) does, without building
+    /// its `Vec` (unless the line is kept whole).
+    ///
+    /// [`push`]: TraceHandle::push
+    #[inline(always)]
+    pub(crate) fn push_arrived(&self, at: Duration, host: u32, first: u64, more: &[u64]) {
+        if more.len() < ARRIVED_MAX {
+            let log = &mut *self.0.borrow_mut();
+            let (mut out, cur) = log.next_line();
+            codec::encode_arrived(&mut out, cur, nanos(at), host, first, more);
+            let len = out.len;
+            log.commit(len);
+        } else {
+            let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
+            self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
+        }
+    }
+
+    /// Whether `other` is a handle to this same trace.
+    pub(crate) fn same_as(&self, other: &TraceHandle) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Every line recorded so far.
+    pub fn lines(&self) -> Vec<TraceLine> {
+        self.0.borrow().lines(0).collect()
+    }
+
+    /// How many lines have been recorded.
+    pub fn len(&self) -> usize {
+        self.0.borrow().len
+    }
+
+    /// Whether nothing has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole trace in its canonical text form.
+    pub fn render(&self) -> String {
+        render(&self.lines())
+    }
+
+    /// The lines `filter` keeps, in canonical text form: a view of one host, one kind of
+    /// event or one object.
+    ///
+    /// ```
+    /// use twinreactor::prelude::*;
+    /// use twinreactor::trace::TraceFilter;
+    ///
+    /// let mut sim = twinreactor_sim::Sim::new(1);
+    /// sim.note("hello");
+    /// assert_eq!(sim.trace().view(&TraceFilter::new().kind("note")), "0.000000000 h0 note \"hello\"\n");
+    /// ```
+    pub fn view(&self, filter: &twinreactor::trace::TraceFilter) -> String {
+        let kept: Vec<TraceLine> = self
+            .0
+            .borrow()
+            .lines(0)
+            .filter(|l| filter.keeps(l))
+            .collect();
+        render(&kept)
+    }
+
+    /// The last `n` lines in canonical text form.
+    pub fn tail(&self, n: usize) -> String {
+        let log = self.0.borrow();
+        let tail: Vec<TraceLine> = log.lines(log.len.saturating_sub(n)).collect();
+        render(&tail)
+    }
+}
+
+/// A time in nanoseconds (a trace never reaches 584 years).
+#[inline(always)]
+fn nanos(at: Duration) -> u64 {
+    at.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(at.subsec_nanos()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use twinreactor::trace::{render, SegmentKind, TcpTrace};
+    use twinreactor::{ConnId, TimerId, TraceEvent, TraceLine};
+
+    use super::TraceHandle;
+
+    /// The `i`-th of a mix of compact and out-of-line events, with ids and times that grow,
+    /// shrink and jump.
+    fn line(i: u64) -> TraceLine {
+        let conn = Some(ConnId::from_raw(i % 3));
+        let event = match i % 7 {
+            0 => TraceEvent::TimerFired(TimerId::from_raw(i << 40)),
+            1 => TraceEvent::Note(format!("n{i}").into()),
+            2 => TraceEvent::Tcp(TcpTrace::Sent {
+                conn,
+                segment: SegmentKind::Data(i as usize),
+                msg: i,
+                to_host: 1,
+            }),
+            3 => TraceEvent::Tcp(TcpTrace::Sent {
+                conn: None,
+                segment: SegmentKind::Rst,
+                msg: u64::MAX - i,
+                to_host: 0,
+            }),
+            4 => TraceEvent::Tcp(TcpTrace::Arrived {
+                msgs: vec![i - 2, 0, i],
+            }),
+            5 => TraceEvent::RunBegan,
+            _ => TraceEvent::Tcp(TcpTrace::Data {
+                conn: ConnId::from_raw(i),
+                len: 64,
+            }),
+        };
+        TraceLine {
+            at: Duration::from_nanos(if i.is_multiple_of(11) {
+                i * 1000
+            } else {
+                i * 50_000
+            }),
+            host: [0, 1, 6, 7, 8, u32::MAX][i as usize % 6],
+            event,
+        }
+    }
+
+    #[test]
+    fn lines_come_back_as_pushed_across_chunks() {
+        let trace = TraceHandle::default();
+        let expected: Vec<TraceLine> = (0..40_000).map(line).collect();
+        for l in &expected {
+            trace.push(l.at, l.host, l.event.clone());
+        }
+        assert!(trace.0.borrow().full.len() > 3);
+        assert_eq!(trace.len(), expected.len());
+        assert!(trace.lines() == expected);
+        for n in [0, 1, 2, 9_000, 33_333, 40_000, 50_000] {
+            let from = expected.len().saturating_sub(n);
+            assert_eq!(trace.tail(n), render(&expected[from..]), "tail({n})");
+        }
+    }
+
+    #[test]
+    fn an_arrival_pushed_without_its_vec_reads_as_one_pushed_with_it() {
+        let a = TraceHandle::default();
+        let b = TraceHandle::default();
+        for (first, more) in [(7, &[][..]), (3, &[9, 2][..]), (1, &[2, 3, 4, 5, 6][..])] {
+            let at = Duration::from_micros(first);
+            a.push_arrived(at, 1, first, more);
+            let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
+            b.push(at, 1, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
+        }
+        assert!(a.lines() == b.lines());
+        assert_eq!(a.0.borrow().last.bytes, b.0.borrow().last.bytes);
+        assert_eq!(
+            a.0.borrow().others.len(),
+            1,
+            "the long arrival is kept whole"
+        );
+    }
+}
