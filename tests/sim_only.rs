@@ -487,8 +487,43 @@ fn sim_host_clocks_drift_and_timers_follow_them() {
     assert_eq!(order[0].1, Duration::from_secs(110));
     let trace = sim.trace().render();
     assert!(trace.contains("9.090909091 h1 timer-fired"), "{trace}");
+    assert!(
+        trace.contains("0.000000000 h0 clock h1 offset 100.000000000 drift +100000ppm"),
+        "{trace}"
+    );
     assert_eq!(
         HostClock::new(Duration::ZERO, -200_000),
         Err(twinreactor_sim::SimError::BadClock(-200_000))
     );
+}
+
+/// Clocks drawn from the seed (`SimConfig::clocks`): each host added draws its own, within the
+/// bounds; the trace says which; the same seed draws the same clocks; off, nothing is drawn
+/// and nothing traced.
+#[test]
+fn sim_clocks_drawn_from_the_seed_are_traced_and_repeat() {
+    use twinreactor_sim::ClockSkew;
+    let skew = ClockSkew {
+        max_offset: Duration::from_millis(500),
+        max_drift_ppm: 2_000,
+    };
+    let draw = |seed| {
+        let mut sim = Sim::with_config(SimConfig {
+            clocks: skew,
+            ..SimConfig::exact(seed)
+        });
+        let hosts: Vec<_> = (0..4).map(|_| sim.add_host()).collect();
+        let clocks: Vec<_> = hosts.iter().map(|h| sim.clock(*h).unwrap()).collect();
+        (clocks, sim.trace().render())
+    };
+    let (clocks, trace) = draw(SEED);
+    assert_eq!(draw(SEED).0, clocks);
+    assert_ne!(draw(SEED + 1).0, clocks, "another seed, other clocks");
+    for c in &clocks {
+        assert!(c.offset() <= skew.max_offset && c.drift_ppm().unsigned_abs() <= 2_000);
+    }
+    assert!(clocks.iter().any(|c| c.drift_ppm() != 0), "{clocks:?}");
+    assert_eq!(trace.matches(" clock h").count(), 5, "h0 too:\n{trace}");
+    let plain = Sim::with_config(SimConfig::exact(SEED));
+    assert!(!plain.trace().render().contains("clock"));
 }

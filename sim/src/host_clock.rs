@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use twinreactor_kit::Driver;
+
 use crate::{ConfigError, Sim, SimError, Site};
 
 /// The largest drift a clock may have, in parts per million (10%).
@@ -65,6 +67,15 @@ impl ClockSkew {
 }
 
 impl Sim {
+    /// Traces that host `index` now has `clock`.
+    pub(crate) fn record_clock(&mut self, index: usize, clock: HostClock) {
+        self.record(twinreactor::TraceEvent::HostClock {
+            host: index as u32,
+            offset: clock.offset,
+            drift_ppm: clock.drift_ppm,
+        });
+    }
+
     /// The clock a new host draws under [`SimConfig::clocks`](crate::SimConfig::clocks)
     /// (the simulation's own clock when that is off).
     pub(crate) fn draw_clock(&mut self) -> HostClock {

@@ -157,6 +157,9 @@ impl Sim {
         let index = self.hosts.len();
         let clock = self.draw_clock();
         self.clocks.push(clock);
+        if clock != HostClock::default() {
+            self.record_clock(index, clock);
+        }
         let host = self.blank_host(index);
         self.hosts.push(host);
         if !self.scanned() {
@@ -178,6 +181,7 @@ impl Sim {
     pub fn set_clock(&mut self, host: HostId, clock: HostClock) -> Result<(), SimError> {
         let index = self.check_host(host)?;
         self.clocks[index] = clock;
+        self.record_clock(index, clock);
         self.host_changed(index);
         Ok(())
     }

@@ -102,6 +102,17 @@ pub enum TraceEvent {
         /// True when the host came back, false when it crashed.
         up: bool,
     },
+    /// The simulator gave a host a clock of its own: from then on it reads `offset` more
+    /// than the simulation's clock (the trace's), and runs `drift_ppm` parts per million
+    /// fast (negative: slow).
+    HostClock {
+        /// The host's number.
+        host: u32,
+        /// How far ahead its clock is.
+        offset: Duration,
+        /// How fast it runs, in parts per million.
+        drift_ppm: i32,
+    },
 }
 
 impl fmt::Display for TraceEvent {
@@ -137,6 +148,16 @@ impl fmt::Display for TraceEvent {
             }
             TraceEvent::HostPower { host, up: false } => write!(f, "host-crashed h{host}"),
             TraceEvent::HostPower { host, up: true } => write!(f, "host-restarted h{host}"),
+            TraceEvent::HostClock {
+                host,
+                offset,
+                drift_ppm,
+            } => write!(
+                f,
+                "clock h{host} offset {}.{:09} drift {drift_ppm:+}ppm",
+                offset.as_secs(),
+                offset.subsec_nanos()
+            ),
         }
     }
 }
