@@ -160,6 +160,27 @@ fn sim_tcp_reads_split_at_seeded_points() {
             .unwrap();
         sim.run().unwrap();
         assert_eq!(*got.borrow(), message, "content and order are kept");
+        // The trace marks each split read with what it left waiting.
+        let trace = sim.trace().render();
+        let mut left = 1024;
+        for line in trace.lines().filter(|l| l.contains(" tcp data conn1 ")) {
+            let len: usize = line
+                .split(' ')
+                .nth(5)
+                .unwrap()
+                .trim_end_matches('B')
+                .parse()
+                .unwrap();
+            left -= len;
+            if left > 0 {
+                assert!(
+                    line.ends_with(&format!("(split: {left}B still waiting)")),
+                    "{line}"
+                );
+            } else {
+                assert!(line.ends_with(&format!(" {len}B")), "{line}");
+            }
+        }
         let sizes: Vec<usize> = seen
             .borrow()
             .iter()

@@ -105,6 +105,9 @@ pub enum TcpTrace {
         conn: ConnId,
         /// How many.
         len: usize,
+        /// Simulator: bytes that had arrived and were left for later reads (the read was
+        /// split); 0 otherwise, and always on the real reactor, which cannot know.
+        waiting: usize,
     },
     /// The peer's FIN was delivered as `read_closed`.
     ReadClosed {
@@ -164,7 +167,14 @@ impl fmt::Display for TcpTrace {
                 Ok(())
             }
             TcpTrace::Lost { msg, cause } => write!(f, "lost m{msg} ({cause})"),
-            TcpTrace::Data { conn, len } => write!(f, "data {conn} {len}B"),
+            TcpTrace::Data {
+                conn,
+                len,
+                waiting: 0,
+            } => write!(f, "data {conn} {len}B"),
+            TcpTrace::Data { conn, len, waiting } => {
+                write!(f, "data {conn} {len}B (split: {waiting}B still waiting)")
+            }
             TcpTrace::ReadClosed { conn } => write!(f, "read-closed {conn}"),
             TcpTrace::PauseProducing { conn } => write!(f, "pause-producing {conn}"),
             TcpTrace::ResumeProducing { conn } => write!(f, "resume-producing {conn}"),

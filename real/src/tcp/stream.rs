@@ -148,7 +148,11 @@ impl RealReactor {
                     return;
                 }
                 Ok(n) => {
-                    self.record(TraceEvent::Tcp(TcpTrace::Data { conn, len: n }));
+                    self.record(TraceEvent::Tcp(TcpTrace::Data {
+                        conn,
+                        len: n,
+                        waiting: 0,
+                    }));
                     self.tcp_callback(id, |p, r| p.data(r, conn, &buf[..n]));
                     let short = n < buf.len();
                     self.tcp.scratch = buf;

@@ -312,7 +312,12 @@ impl Sim {
         if let Some(sender) = c.deliver_window(n) {
             self.tcp_schedule_send(sender);
         }
-        self.record(TraceEvent::Tcp(TcpTrace::Data { conn, len: n }));
+        let waiting = buf.len() - n;
+        self.record(TraceEvent::Tcp(TcpTrace::Data {
+            conn,
+            len: n,
+            waiting,
+        }));
         protocol.data(self, conn, &buf.as_slice()[..n]);
         buf.consume(n);
         if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {

@@ -164,9 +164,10 @@ pub(super) fn encode(
         TraceEvent::Tcp(TcpTrace::Arrived { msgs }) if tag == TCP_ARRIVED => {
             arrived(out, cur, msgs.len(), msgs.iter().copied());
         }
-        TraceEvent::Tcp(TcpTrace::Data { conn, len }) => {
+        TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting }) => {
             out.put(conn.raw());
             out.put(*len as u64);
+            out.put(*waiting as u64);
         }
         TraceEvent::Tcp(
             TcpTrace::ReadClosed { conn }
@@ -261,7 +262,8 @@ impl<'a> Reader<'a> {
             TCP_DATA => {
                 let conn = ConnId::from_raw(self.get());
                 let len = self.get() as usize;
-                TraceEvent::Tcp(TcpTrace::Data { conn, len })
+                let waiting = self.get() as usize;
+                TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting })
             }
             TCP_READ_CLOSED => TraceEvent::Tcp(TcpTrace::ReadClosed {
                 conn: ConnId::from_raw(self.get()),

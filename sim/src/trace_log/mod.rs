@@ -252,6 +252,7 @@ mod tests {
             _ => TraceEvent::Tcp(TcpTrace::Data {
                 conn: ConnId::from_raw(i),
                 len: 64,
+                waiting: (i % 3) as usize,
             }),
         };
         TraceLine {
