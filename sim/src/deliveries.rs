@@ -33,8 +33,26 @@ pub(crate) enum Lane {
     Process(u64),
 }
 
+/// What a [`Delivery::Call`] is given: a few words (ids, host numbers).
+pub(crate) type Args = [u64; 4];
+
 /// A delivery: runs with the simulation acting as the host it was scheduled for.
-pub(crate) type Delivery = Box<dyn FnOnce(&mut Sim)>;
+pub(crate) enum Delivery {
+    /// A plain function and its arguments, kept without an allocation (the most frequent
+    /// deliveries, such as a TCP segment's arrival, are these).
+    Call(fn(&mut Sim, Args), Args),
+    /// Any other work.
+    Boxed(Box<dyn FnOnce(&mut Sim)>),
+}
+
+impl Delivery {
+    fn run(self, sim: &mut Sim) {
+        match self {
+            Delivery::Call(f, args) => f(sim, args),
+            Delivery::Boxed(f) => f(sim),
+        }
+    }
+}
 
 /// When a delivery is due, and its place among deliveries due at the same time: names one
 /// scheduled delivery, so that it can be cancelled.
@@ -69,7 +87,7 @@ impl<D> Ord for Pending<D> {
 
 /// One host's scheduled deliveries, by (time, sequence): a min-heap, since a host rarely
 /// has more than a few pending and keys are unique. Generic over what a delivery is only so
-/// that tests can schedule labels; the simulator holds [`Delivery`] closures.
+/// that tests can schedule labels; the simulator holds [`Delivery`]s.
 pub(crate) struct DeliveryQueue<D = Delivery> {
     pending: BinaryHeap<Reverse<Pending<D>>>,
     next_seq: u64,
@@ -207,8 +225,24 @@ impl Sim {
         lane: Lane,
         deliver: impl FnOnce(&mut Sim) + 'static,
     ) -> Key {
+        self.schedule_delivery(host, at, lane, Delivery::Boxed(Box::new(deliver)))
+    }
+
+    /// [`Sim::schedule_io`] of `f(sim, args)`, without allocating.
+    pub(crate) fn schedule_call(
+        &mut self,
+        host: usize,
+        at: Duration,
+        lane: Lane,
+        f: fn(&mut Sim, Args),
+        args: Args,
+    ) {
+        self.schedule_delivery(host, at, lane, Delivery::Call(f, args));
+    }
+
+    fn schedule_delivery(&mut self, host: usize, at: Duration, lane: Lane, deliver: Delivery) -> Key {
         let at = at.max(self.now_virtual());
-        let key = self.host_mut(host).io.push(at, lane, Box::new(deliver));
+        let key = self.host_mut(host).io.push(at, lane, deliver);
         self.host_changed(host);
         key
     }
@@ -234,7 +268,7 @@ impl Sim {
             // do not depend on which path ran.
             let _ = self.draw_below(Site::ReadyOrder, 1);
             self.current_set(host);
-            deliver(self);
+            deliver.run(self);
             return;
         }
         let mut batch = self.host_mut(host).io.take_due(now);
@@ -247,7 +281,7 @@ impl Sim {
             let pick = self.draw_below(Site::ReadyOrder, batch.left());
             let deliver = batch.take(pick);
             self.current_set(host);
-            deliver(self);
+            deliver.run(self);
         }
     }
 }
