@@ -34,7 +34,7 @@ pub(crate) enum Lane {
 }
 
 /// What a [`Delivery::Call`] is given: a few words (ids, host numbers).
-pub(crate) type Args = [u64; 4];
+pub(crate) type Args = [u64; 3];
 
 /// A delivery: runs with the simulation acting as the host it was scheduled for.
 pub(crate) enum Delivery {
@@ -123,6 +123,10 @@ impl<D> DeliveryQueue<D> {
     }
 
     fn insert(&mut self, key: Key, lane: Lane, deliver: D) {
+        if self.pending.capacity() == 0 {
+            // Room for one at first: most hosts of a large simulation rarely hold more.
+            self.pending.reserve_exact(1);
+        }
         self.pending.push(Reverse(Pending { key, lane, deliver }));
     }
 

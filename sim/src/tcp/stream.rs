@@ -214,15 +214,15 @@ impl Sim {
         if !c.enqueue(at, segment, msgs) {
             return;
         }
-        let args = [sender.host as u64, sender.conn, 0, to.conn];
+        let args = [sender.host as u64, sender.conn, to.conn];
         self.schedule_call(to.host, at, lane, Sim::tcp_arrive_next, args);
     }
 
     /// The delivery [`Sim::tcp_deliver`] schedules: the first segment on its way to
-    /// connection `args[3]` of the current host arrives, from connection `args[1]` of host
+    /// connection `args[2]` of the current host arrives, from connection `args[1]` of host
     /// `args[0]`.
     fn tcp_arrive_next(&mut self, args: Args) {
-        let [sender_host, sender_conn, _, conn] = args;
+        let [sender_host, sender_conn, conn] = args;
         let sender = Peer {
             host: sender_host as usize,
             conn: sender_conn,
