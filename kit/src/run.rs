@@ -72,9 +72,14 @@ pub fn iterate<D: Driver>(d: &mut D) {
         d.record(TraceEvent::RemoteRan(n));
         call(d);
     }
-    let now = d.now();
-    let mark = d.core().timers.mark(now);
-    while !d.core().life.crash_requested {
+    // No timer pending: nothing can fall due, and the clock (a system call's worth on the
+    // real reactor) need not be read.
+    let pending = d.core().timers.pending_count() > 0;
+    let mark = pending.then(|| {
+        let now = d.now();
+        d.core().timers.mark(now)
+    });
+    while let Some(mark) = mark.filter(|_| !d.core().life.crash_requested) {
         let Some((id, f)) = d.core().timers.pop_due(mark) else {
             break;
         };
@@ -105,7 +110,12 @@ pub fn wake_hint<D: Driver>(d: &mut D) -> WakeHint {
     if !core.inbox.is_empty() || core.life.shutdown_due() || run_ended(d).is_some() {
         return WakeHint::Now;
     }
-    match d.core().timers.next_deadline() {
+    let timers = &mut d.core().timers;
+    if timers.pending_count() == 0 {
+        // Skips looking through cancelled entries not yet dropped from the queue.
+        return WakeHint::Never;
+    }
+    match timers.next_deadline() {
         Some(at) => WakeHint::At(at),
         None => WakeHint::Never,
     }
