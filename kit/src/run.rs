@@ -59,12 +59,12 @@ pub fn begin_run<D: Driver>(d: &mut D) -> Result<(), LifecycleError> {
 /// Each step stops early once `crash()` has been called. Between iterations a reactor may
 /// wait for as long as [`wake_hint`] says.
 pub fn iterate<D: Driver>(d: &mut D) {
-    let queued = d.core().inbox.len();
+    let queued = d.core().inbox_made().map_or(0, |inbox| inbox.len());
     for _ in 0..queued {
         if d.core().life.crash_requested {
             return;
         }
-        let Some(call) = d.core().inbox.pop() else {
+        let Some(call) = d.core().inbox_made().and_then(|inbox| inbox.pop()) else {
             break;
         };
         let n = d.core().remote_ran;
@@ -107,7 +107,8 @@ pub fn run_ended<D: Driver>(d: &mut D) -> Option<RunEnd> {
 /// How long the reactor may wait before the next iteration.
 pub fn wake_hint<D: Driver>(d: &mut D) -> WakeHint {
     let core = d.core();
-    if !core.inbox.is_empty() || core.life.shutdown_due() || run_ended(d).is_some() {
+    let calls = core.inbox_made().is_some_and(|inbox| !inbox.is_empty());
+    if calls || core.life.shutdown_due() || run_ended(d).is_some() {
         return WakeHint::Now;
     }
     let timers = &mut d.core().timers;
