@@ -138,6 +138,14 @@ impl<D> DeliveryQueue<D> {
         self.pending.pop().map(|Reverse(p)| p)
     }
 
+    /// Frees the room a burst left once nothing is pending (100,000 connections opened at
+    /// once leave their host's queue that large, and idle).
+    fn release_if_drained(&mut self) {
+        if self.pending.is_empty() && self.pending.capacity() > 64 {
+            self.pending = BinaryHeap::new();
+        }
+    }
+
     /// Takes the delivery due at `now` if it is the only one.
     fn take_single_due(&mut self, now: Duration) -> Option<D> {
         let first = self.pop_due(now)?;
@@ -145,6 +153,7 @@ impl<D> DeliveryQueue<D> {
             self.pending.push(Reverse(first));
             return None;
         }
+        self.release_if_drained();
         Some(first.deliver)
     }
 
@@ -154,6 +163,7 @@ impl<D> DeliveryQueue<D> {
         while let Some(p) = self.pop_due(now) {
             due.push((p.lane, p.key, Some(p.deliver)));
         }
+        self.release_if_drained();
         // Popped in key order; a stable sort by lane keeps each lane's order.
         due.sort_by_key(|&(lane, _, _)| lane);
         let mut lanes = Vec::new();
@@ -244,7 +254,13 @@ impl Sim {
         self.schedule_delivery(host, at, lane, Delivery::Call(f, args));
     }
 
-    fn schedule_delivery(&mut self, host: usize, at: Duration, lane: Lane, deliver: Delivery) -> Key {
+    fn schedule_delivery(
+        &mut self,
+        host: usize,
+        at: Duration,
+        lane: Lane,
+        deliver: Delivery,
+    ) -> Key {
         let at = at.max(self.now_virtual());
         let key = self.host_mut(host).io.push(at, lane, deliver);
         self.host_changed(host);
