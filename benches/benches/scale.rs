@@ -8,17 +8,24 @@
 //!
 //! An event is a trace line. For the first two shapes the bench prints the wall time per
 //! event at each size and the ratio of the largest size's to the smallest's (wanted: at most
-//! 2). Run with `cargo bench -p twinreactor-benches --bench scale`; `SIZES=1000,10000`
+//! 2). Then memory, counted by this binary's global allocator: the heap one simulation holds
+//! per host (10,000 blank hosts, then 10,000 with one UDP socket each) and per idle
+//! connection (100,000 of them, both ends), with the trace off (the simulation's state) and
+//! on (the trace's lines added).
+//!
+//! Run with `cargo bench -p twinreactor-benches --bench scale`; `SIZES=1000,10000`
 //! (the default) lists the sizes (hosts for the ring, connections for TCP), `ROUNDS=n` the
-//! round trips per client of the ping-pongs (default 200), `ONLY=ring`, `ONLY=idle` or
-//! `ONLY=ping-pong` runs one shape.
+//! round trips per client of the ping-pongs (default 200), `ONLY=ring`, `ONLY=idle`,
+//! `ONLY=ping-pong` or `ONLY=memory` runs one shape.
 
 #[path = "shared/callbacks.rs"]
 mod callbacks;
 #[path = "shared/turmoil_peer.rs"]
 mod turmoil_peer;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use callbacks::{drive, EchoFactory, Pinger, MSG, TIMEOUT};
@@ -31,6 +38,50 @@ use twinreactor_sim::{HostId, Sim, SimConfig};
 
 const SEED: u64 = 0x5ca1e;
 const PORT: u16 = 9000;
+
+/// The system allocator, counting the bytes live (this bench binary only).
+struct Counting;
+
+/// Bytes allocated and not yet freed.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+// The one unsafe block of the benches: a global allocator must be an `unsafe impl`; each
+// method passes its arguments through to `System` unchanged, under the same contract.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+            LIVE.fetch_add(new_size, Ordering::Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 /// Sends one datagram to `next` when started; stops its host when a datagram arrives.
 struct RingMember {
@@ -67,7 +118,15 @@ impl StreamFactory for IdleFactory {
 
 /// A simulation of `hosts` hosts (the first one included), and their ids.
 fn sim_with_hosts(hosts: usize) -> (Sim, Vec<HostId>) {
-    let mut sim = Sim::with_config(SimConfig::exact(SEED));
+    sim_traced(hosts, true)
+}
+
+/// A simulation of `hosts` hosts, recording its trace or not, and their ids.
+fn sim_traced(hosts: usize, trace: bool) -> (Sim, Vec<HostId>) {
+    let mut sim = Sim::with_config(SimConfig {
+        record_trace: trace,
+        ..SimConfig::exact(SEED)
+    });
     let mut ids = vec![HostId::FIRST];
     ids.extend((1..hosts).map(|_| sim.add_host()));
     (sim, ids)
@@ -83,7 +142,13 @@ fn timed_run(sim: &mut Sim) -> (Duration, usize) {
 
 /// The ring of `n` hosts: (wall time of the run, events).
 fn ring(n: usize) -> (Duration, usize) {
-    let (mut sim, ids) = sim_with_hosts(n);
+    let mut sim = ring_sim(n, true);
+    timed_run(&mut sim)
+}
+
+/// The ring of `n` hosts, built and started, not run.
+fn ring_sim(n: usize, trace: bool) -> Sim {
+    let (mut sim, ids) = sim_traced(n, trace);
     let ips: Vec<_> = ids.iter().map(|&h| sim.host_ip(h).expect("host")).collect();
     for (i, &host) in ids.iter().enumerate() {
         let next = SocketAddr::new(ips[(i + 1) % n], PORT);
@@ -97,13 +162,19 @@ fn ring(n: usize) -> (Duration, usize) {
     for &host in &ids {
         sim.start(host).expect("start");
     }
-    timed_run(&mut sim)
+    sim
 }
 
 /// `n` idle connections from 8 client hosts to one server host: (wall time, events).
 fn idle_tcp(n: usize) -> (Duration, usize) {
+    let mut sim = idle_tcp_sim(n, true);
+    timed_run(&mut sim)
+}
+
+/// `n` idle connections from 8 client hosts to one server host, asked for and not yet run.
+fn idle_tcp_sim(n: usize, trace: bool) -> Sim {
     const CLIENTS: usize = 8;
-    let (mut sim, ids) = sim_with_hosts(1 + CLIENTS);
+    let (mut sim, ids) = sim_traced(1 + CLIENTS, trace);
     let server = SocketAddr::new(sim.host_ip(ids[0]).expect("host"), PORT);
     sim.with_host(ids[0], |r| {
         let at = SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), PORT);
@@ -124,7 +195,38 @@ fn idle_tcp(n: usize) -> (Duration, usize) {
     for &host in &ids {
         sim.start(host).expect("start");
     }
-    timed_run(&mut sim)
+    sim
+}
+
+/// The heap `build` leaves live (what it returns holds), per one of `n` things.
+fn bytes_each<T>(n: usize, build: impl FnOnce() -> T) -> f64 {
+    let before = LIVE.load(Ordering::Relaxed);
+    let held = build();
+    let bytes = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    drop(held);
+    bytes as f64 / n as f64
+}
+
+/// Prints the heap held per host and per idle connection, trace off and on.
+fn memory() {
+    const HOSTS: usize = 10_000;
+    const CONNS: usize = 100_000;
+    println!("memory (heap held by one simulation, counted by the global allocator)");
+    for trace in [false, true] {
+        let label = if trace { "trace on" } else { "trace off" };
+        let blank = bytes_each(HOSTS, || sim_traced(HOSTS, trace));
+        let udp = bytes_each(HOSTS, || ring_sim(HOSTS, trace));
+        let conns = bytes_each(CONNS, || {
+            let mut sim = idle_tcp_sim(CONNS, trace);
+            sim.run_until_idle().expect("run");
+            sim
+        });
+        println!("  {label}: {HOSTS} blank hosts: {blank:>7.0} B per host");
+        println!("  {label}: {HOSTS} hosts with one UDP socket, started: {udp:>7.0} B per host");
+        println!(
+            "  {label}: {CONNS} idle TCP connections (both ends), established: {conns:>7.0} B per connection"
+        );
+    }
 }
 
 /// Ping-pong from `clients` client hosts, `rounds` round trips each: the wall time.
@@ -271,6 +373,9 @@ fn main() {
             &sizes,
             idle_tcp,
         );
+    }
+    if "memory".contains(&only) {
+        memory();
     }
     if !"ping-pong".contains(&only) {
         return;

@@ -1,5 +1,8 @@
 //! Fires 1,000,000 timers with seeded random deadlines and prints firings per second:
-//! the simulator, the real reactor, and tokio's paused clock side by side, in two shapes:
+//! the simulator beside tokio's paused clock (virtual time), and the real reactor beside
+//! tokio's current-thread runtime and a hand-written raw mio loop (wall-clock time, with
+//! the ratios the real reactor is held to: at least tokio, within 5% of raw mio), in two
+//! shapes:
 //!
 //! * all at once: every timer is pending before the first fires (a million-entry queue,
 //!   firing in an order unrelated to scheduling: memory-bound);
@@ -10,6 +13,8 @@
 //! count, and `ONLY=text` to run only the contenders whose name contains `text`.
 
 use std::cell::Cell;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -112,10 +117,95 @@ fn real_chained(delays: &Rc<Vec<Duration>>) -> Duration {
     fire_chained(&mut r, delays.clone())
 }
 
-fn tokio_paused(delays: &[Duration]) -> Duration {
+/// A hand-written timer loop on mio: a heap of (deadline, sequence) over boxed callbacks,
+/// and a poll (with no sources) that sleeps until the earliest deadline.
+struct RawTimers {
+    heap: BinaryHeap<Reverse<(Instant, usize)>>,
+    callbacks: Vec<Option<RawCallback>>,
+}
+
+/// A callback of [`RawTimers`].
+type RawCallback = Box<dyn FnOnce(&mut RawTimers)>;
+
+impl RawTimers {
+    fn new() -> Self {
+        Self {
+            heap: BinaryHeap::new(),
+            callbacks: Vec::new(),
+        }
+    }
+
+    fn after(&mut self, delay: Duration, f: impl FnOnce(&mut RawTimers) + 'static) {
+        self.callbacks.push(Some(Box::new(f)));
+        let seq = self.callbacks.len() - 1;
+        self.heap.push(Reverse((Instant::now() + delay, seq)));
+    }
+
+    /// Fires timers as they fall due until none is left and `until` has passed.
+    fn run(&mut self, until: Instant) {
+        let mut poll = mio::Poll::new().expect("poll");
+        let mut events = mio::Events::with_capacity(16);
+        loop {
+            let now = Instant::now();
+            while let Some(&Reverse((at, seq))) = self.heap.peek() {
+                if at > now {
+                    break;
+                }
+                self.heap.pop();
+                let f = self.callbacks[seq].take().expect("fires once");
+                f(self);
+            }
+            if self.heap.is_empty() && now >= until {
+                return;
+            }
+            let next = self.heap.peek().map_or(until, |&Reverse((at, _))| at);
+            // From the time after this pass: its callbacks took time.
+            let wait = next.saturating_duration_since(Instant::now());
+            poll.poll(&mut events, Some(wait)).expect("poll");
+        }
+    }
+}
+
+fn raw_mio(delays: &[Duration], max: Duration) -> Duration {
+    let fired = Rc::new(Cell::new(0usize));
+    let start = Instant::now();
+    let mut timers = RawTimers::new();
+    for &d in delays {
+        let fired = fired.clone();
+        timers.after(d, move |_| fired.set(fired.get() + 1));
+    }
+    timers.run(start + max);
+    let took = start.elapsed();
+    assert_eq!(fired.get(), delays.len(), "every raw timer fired");
+    took
+}
+
+fn raw_mio_chained(delays: &Rc<Vec<Duration>>) -> Duration {
+    fn link(t: &mut RawTimers, delays: Rc<Vec<Duration>>, next: Rc<Cell<usize>>) {
+        let i = next.get();
+        next.set(i + 1);
+        if let Some(&d) = delays.get(i) {
+            t.after(d, move |t| link(t, delays, next));
+        }
+    }
+    let next = Rc::new(Cell::new(0));
+    let start = Instant::now();
+    let mut timers = RawTimers::new();
+    for _ in 0..CHAINS.min(delays.len()) {
+        link(&mut timers, delays.clone(), next.clone());
+    }
+    timers.run(start);
+    let took = start.elapsed();
+    assert_eq!(next.get(), delays.len() + CHAINS, "every raw chain ran");
+    took
+}
+
+/// tokio's current-thread runtime: one task per timer, on the paused clock or the real one
+/// (then also waiting out `max`, as the reactors' runs do).
+fn tokio_timers(delays: &[Duration], paused: bool, max: Duration) -> Duration {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
-        .start_paused(true)
+        .start_paused(paused)
         .build()
         .expect("runtime");
     let fired = Rc::new(Cell::new(0usize));
@@ -132,6 +222,9 @@ fn tokio_paused(delays: &[Duration]) -> Duration {
                 })
             })
             .collect();
+        if !paused {
+            tokio::time::sleep(max).await;
+        }
         for task in tasks {
             task.await.expect("timer task");
         }
@@ -141,10 +234,10 @@ fn tokio_paused(delays: &[Duration]) -> Duration {
     took
 }
 
-fn tokio_paused_chained(delays: &Rc<Vec<Duration>>) -> Duration {
+fn tokio_chained(delays: &Rc<Vec<Duration>>, paused: bool) -> Duration {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
-        .start_paused(true)
+        .start_paused(paused)
         .build()
         .expect("runtime");
     let next = Rc::new(Cell::new(0usize));
@@ -198,13 +291,19 @@ fn main() {
     // Chained timers are short on the real reactor so that the run takes little wall time.
     let chained_sim = Rc::new(delays(count, Duration::from_millis(10)));
     let chained_real = Rc::new(delays(count, Duration::from_micros(10)));
-    let contenders: [(&str, &dyn Fn() -> Duration); 8] = [
-        ("tokio paused clock", &|| tokio_paused(&sim_delays)),
+    let contenders: [(&str, &dyn Fn() -> Duration); 12] = [
+        ("tokio paused clock", &|| {
+            tokio_timers(&sim_delays, true, virtual_max)
+        }),
         ("sim (trace on)", &|| sim(&sim_delays, virtual_max, true)),
         ("sim (trace off)", &|| sim(&sim_delays, virtual_max, false)),
+        ("tokio current-thread", &|| {
+            tokio_timers(&real_delays, false, real_max)
+        }),
         ("real reactor (mio)", &|| real(&real_delays, real_max)),
+        ("raw mio", &|| raw_mio(&real_delays, real_max)),
         ("chained: tokio paused", &|| {
-            tokio_paused_chained(&chained_sim)
+            tokio_chained(&chained_sim, true)
         }),
         ("chained: sim (trace on)", &|| {
             sim_chained(&chained_sim, true)
@@ -212,13 +311,18 @@ fn main() {
         ("chained: sim (trace off)", &|| {
             sim_chained(&chained_sim, false)
         }),
+        ("chained: tokio current-thread", &|| {
+            tokio_chained(&chained_real, false)
+        }),
         ("chained: real reactor", &|| real_chained(&chained_real)),
+        ("chained: raw mio", &|| raw_mio_chained(&chained_real)),
     ];
     let only = std::env::var("ONLY").unwrap_or_default();
     println!("{count} timers, seeded random deadlines, best of 3 (schedule + fire):");
-    println!("{:<26} {:>16} {:>12}", "contender", "firings/s", "vs tokio");
+    println!("{:<30} {:>16} {:>12}", "contender", "firings/s", "vs tokio");
     // Each shape is compared with tokio's run of the same shape, listed just before it.
     let mut reference = f64::NAN;
+    let mut rates = Vec::new();
     for (name, run) in contenders {
         if !name.contains(only.as_str()) {
             continue;
@@ -227,6 +331,22 @@ fn main() {
         if name.contains("tokio") {
             reference = r;
         }
-        println!("{name:<26} {r:>16.0} {:>11.2}x", r / reference);
+        println!("{name:<30} {r:>16.0} {:>11.2}x", r / reference);
+        rates.push((name, r));
+    }
+    let of = |name: &str| rates.iter().find(|(n, _)| *n == name).map(|&(_, r)| r);
+    println!("ratios:");
+    for (real, tokio, raw) in [
+        ("real reactor (mio)", "tokio current-thread", "raw mio"),
+        (
+            "chained: real reactor",
+            "chained: tokio current-thread",
+            "chained: raw mio",
+        ),
+    ] {
+        if let (Some(x), Some(t), Some(m)) = (of(real), of(tokio), of(raw)) {
+            println!("  {real} / {tokio}: {:.2} (wanted >= 1)", x / t);
+            println!("  {real} / {raw}: {:.2} (wanted >= 0.95)", x / m);
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! UDP ping-pong of 64-byte datagrams, one round trip at a time, and round trips per second:
 //!
 //! * simulated: the twinreactor simulator (trace on, and off) against turmoil;
-//! * on loopback: the real reactor (mio) against tokio.
+//! * on loopback: the real reactor (mio) against tokio's current-thread runtime and a
+//!   hand-written raw mio loop, with the ratios the real reactor is held to (at least
+//!   tokio, within 5% of raw mio).
 //!
 //! The same protocol code (`Client`, `Echo`) runs on the simulator and the real reactor.
 //! Run with `cargo bench -p twinreactor-benches --bench udp`. Set `ROUNDS=n` for another
@@ -156,19 +158,78 @@ fn tokio_loopback(rounds: usize) -> Duration {
     })
 }
 
+/// A hand-written mio loop: both sockets in one poll, edge-triggered, each drained until
+/// `WouldBlock`; 64-byte sends assumed whole (one datagram in flight).
+fn raw_mio(rounds: usize) -> Duration {
+    use mio::net::UdpSocket;
+    use mio::{Events, Interest, Poll, Token};
+    use std::io::ErrorKind;
+
+    const ECHO: Token = Token(0);
+    const CLIENT: Token = Token(1);
+    let lo = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0);
+    let mut poll = Poll::new().expect("poll");
+    let mut events = Events::with_capacity(64);
+    let mut echo = UdpSocket::bind(lo).expect("bind");
+    let mut client = UdpSocket::bind(lo).expect("bind");
+    let server = echo.local_addr().expect("addr");
+    poll.registry()
+        .register(&mut echo, ECHO, Interest::READABLE)
+        .expect("register");
+    poll.registry()
+        .register(&mut client, CLIENT, Interest::READABLE)
+        .expect("register");
+    let mut buf = [0u8; 2048];
+    let mut left = rounds;
+    let start = Instant::now();
+    client.send_to(&[7; SIZE], server).expect("send");
+    while left > 0 {
+        poll.poll(&mut events, None).expect("poll");
+        for event in events.iter() {
+            let (socket, is_echo) = if event.token() == ECHO {
+                (&echo, true)
+            } else {
+                (&client, false)
+            };
+            loop {
+                match socket.recv_from(&mut buf) {
+                    Ok((n, from)) if is_echo => {
+                        socket.send_to(&buf[..n], from).expect("send");
+                    }
+                    Ok(_) => {
+                        left -= 1;
+                        if left > 0 {
+                            socket.send_to(&[7; SIZE], server).expect("send");
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(e) => panic!("recv: {e}"),
+                }
+            }
+        }
+    }
+    start.elapsed()
+}
+
 fn rate(count: usize, took: Duration) -> f64 {
     count as f64 / took.as_secs_f64()
 }
 
-/// Runs each contender whose name contains `only`, best of three, and prints its rate and
-/// its ratio to the first one's.
-fn table(title: &str, rounds: usize, contenders: &[(&str, &dyn Fn() -> Duration)], only: &str) {
+/// Runs each contender whose name contains `only`, best of three, prints its rate and its
+/// ratio to the first one's, and returns the rates by name.
+fn table(
+    title: &str,
+    rounds: usize,
+    contenders: &[(&'static str, &dyn Fn() -> Duration)],
+    only: &str,
+) -> Vec<(&'static str, f64)> {
     println!("{title}: {rounds} round trips of {SIZE}-byte datagrams, best of 3");
     println!(
         "{:<24} {:>14} {:>10}",
         "contender", "round trips/s", "ratio"
     );
     let mut reference = None;
+    let mut rates = Vec::new();
     for (name, run) in contenders {
         if !name.contains(only) {
             continue;
@@ -177,8 +238,10 @@ fn table(title: &str, rounds: usize, contenders: &[(&str, &dyn Fn() -> Duration)
         let r = rate(rounds, best);
         let base = *reference.get_or_insert(r);
         println!("{name:<24} {r:>14.0} {:>9.2}x", r / base);
+        rates.push((*name, r));
     }
     println!();
+    rates
 }
 
 fn main() {
@@ -200,13 +263,30 @@ fn main() {
         ],
         &only,
     );
-    table(
+    let rates = table(
         "loopback",
         loopback,
         &[
-            ("tokio", &|| tokio_loopback(loopback)),
+            ("tokio current-thread", &|| tokio_loopback(loopback)),
             ("real reactor (mio)", &|| real(loopback)),
+            ("raw mio", &|| raw_mio(loopback)),
         ],
         &only,
     );
+    let of = |name: &str| rates.iter().find(|(n, _)| *n == name).map(|&(_, r)| r);
+    if let (Some(real), Some(tokio), Some(raw)) = (
+        of("real reactor (mio)"),
+        of("tokio current-thread"),
+        of("raw mio"),
+    ) {
+        println!("ratios:");
+        println!(
+            "  real reactor / tokio current-thread: {:.2} (wanted >= 1)",
+            real / tokio
+        );
+        println!(
+            "  real reactor / raw mio: {:.2} (wanted >= 0.95)",
+            real / raw
+        );
+    }
 }

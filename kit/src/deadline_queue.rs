@@ -53,8 +53,10 @@ impl DeadlineQueue {
         match bucket_of(e.deadline, self.last) {
             None => self.front.push_back(e),
             Some(b) => {
-                if self.buckets.is_empty() {
-                    self.buckets.resize_with(64, Vec::new);
+                if self.buckets.len() <= b {
+                    // Only as many buckets as deadlines so far need: most reactors' timers
+                    // fall within a few of them (all 64 would take 1.5 KiB).
+                    self.buckets.resize_with(b + 1, Vec::new);
                 }
                 self.buckets[b].push(e);
                 self.occupied |= 1 << b;

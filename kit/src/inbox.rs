@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use twinreactor::{RemoteError, RemoteFn, RemoteQueue};
 
@@ -19,19 +19,19 @@ pub struct Inbox {
     queue: Mutex<Queue>,
     /// The queue's length, readable without the lock (checked at every iteration).
     queued: AtomicUsize,
-    wake: Box<dyn Fn() + Send + Sync>,
+    wake: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Inbox {
     /// An open, empty inbox that calls `wake` after each queued call.
-    pub fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+    pub fn new(wake: Arc<dyn Fn() + Send + Sync>) -> Self {
         Self {
             queue: Mutex::new(Queue {
                 calls: VecDeque::new(),
                 open: true,
             }),
             queued: AtomicUsize::new(0),
-            wake: Box::new(wake),
+            wake,
         }
     }
 

@@ -21,6 +21,7 @@ mod subsystem;
 mod timers;
 mod triggers;
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -54,8 +55,11 @@ pub struct Core {
     pub events: Events,
     /// Lifecycle flags.
     pub life: Lifecycle,
-    /// Calls from other threads.
-    pub inbox: Arc<Inbox>,
+    /// Calls from other threads: made with the first `Remote` handle, since until then no
+    /// call can come (an iteration then looks at no shared memory for them).
+    inbox: OnceCell<Arc<Inbox>>,
+    /// What the inbox calls after each queued call.
+    wake: Arc<dyn Fn() + Send + Sync>,
     /// How many remote calls have run (numbers them in the trace).
     pub remote_ran: u64,
     /// Objects kept for user code.
@@ -71,17 +75,31 @@ impl Core {
             timers: TimerQueue::new(),
             events: Events::new(),
             life: Lifecycle::default(),
-            inbox: Arc::new(Inbox::new(wake)),
+            inbox: OnceCell::new(),
+            wake: Arc::new(wake),
             remote_ran: 0,
             objects: Objects::default(),
             epoch: Instant::now(),
         }
     }
+
+    /// The inbox of calls from other threads, made on first use (for a `Remote` handle).
+    pub fn inbox(&self) -> &Arc<Inbox> {
+        self.inbox
+            .get_or_init(|| Arc::new(Inbox::new(Arc::clone(&self.wake))))
+    }
+
+    /// The inbox, if a `Remote` handle was ever made (else no remote call can be queued).
+    pub fn inbox_made(&self) -> Option<&Arc<Inbox>> {
+        self.inbox.get()
+    }
 }
 
 impl Drop for Core {
     fn drop(&mut self) {
-        self.inbox.close();
+        if let Some(inbox) = self.inbox.get() {
+            inbox.close();
+        }
     }
 }
 

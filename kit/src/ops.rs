@@ -119,7 +119,7 @@ macro_rules! impl_reactor_via_kit {
         }
 
         fn remote(&self) -> $crate::contract::Remote {
-            $crate::contract::Remote::new($crate::Driver::core_ref(self).inbox.clone())
+            $crate::contract::Remote::new($crate::Driver::core_ref(self).inbox().clone())
         }
 
         fn epoch_instant(&self) -> ::std::time::Instant {

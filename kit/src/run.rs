@@ -59,12 +59,12 @@ pub fn begin_run<D: Driver>(d: &mut D) -> Result<(), LifecycleError> {
 /// Each step stops early once `crash()` has been called. Between iterations a reactor may
 /// wait for as long as [`wake_hint`] says.
 pub fn iterate<D: Driver>(d: &mut D) {
-    let queued = d.core().inbox.len();
+    let queued = d.core().inbox_made().map_or(0, |inbox| inbox.len());
     for _ in 0..queued {
         if d.core().life.crash_requested {
             return;
         }
-        let Some(call) = d.core().inbox.pop() else {
+        let Some(call) = d.core().inbox_made().and_then(|inbox| inbox.pop()) else {
             break;
         };
         let n = d.core().remote_ran;
@@ -72,9 +72,14 @@ pub fn iterate<D: Driver>(d: &mut D) {
         d.record(TraceEvent::RemoteRan(n));
         call(d);
     }
-    let now = d.now();
-    let mark = d.core().timers.mark(now);
-    while !d.core().life.crash_requested {
+    // No timer pending: nothing can fall due, and the clock (a system call's worth on the
+    // real reactor) need not be read.
+    let pending = d.core().timers.pending_count() > 0;
+    let mark = pending.then(|| {
+        let now = d.now();
+        d.core().timers.mark(now)
+    });
+    while let Some(mark) = mark.filter(|_| !d.core().life.crash_requested) {
         let Some((id, f)) = d.core().timers.pop_due(mark) else {
             break;
         };
@@ -102,10 +107,16 @@ pub fn run_ended<D: Driver>(d: &mut D) -> Option<RunEnd> {
 /// How long the reactor may wait before the next iteration.
 pub fn wake_hint<D: Driver>(d: &mut D) -> WakeHint {
     let core = d.core();
-    if !core.inbox.is_empty() || core.life.shutdown_due() || run_ended(d).is_some() {
+    let calls = core.inbox_made().is_some_and(|inbox| !inbox.is_empty());
+    if calls || core.life.shutdown_due() || run_ended(d).is_some() {
         return WakeHint::Now;
     }
-    match d.core().timers.next_deadline() {
+    let timers = &mut d.core().timers;
+    if timers.pending_count() == 0 {
+        // Skips looking through cancelled entries not yet dropped from the queue.
+        return WakeHint::Never;
+    }
+    match timers.next_deadline() {
         Some(at) => WakeHint::At(at),
         None => WakeHint::Never,
     }

@@ -89,6 +89,13 @@ impl ByteQueue {
         out
     }
 
+    /// Its vector, emptied, with its capacity kept (to be reused).
+    #[inline]
+    pub fn into_buffer(mut self) -> Vec<u8> {
+        self.buf.clear();
+        self.buf
+    }
+
     /// Drops everything, and the memory with it.
     #[inline]
     pub fn clear(&mut self) {

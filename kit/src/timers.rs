@@ -235,6 +235,13 @@ impl TimerQueue {
         let f = s.f.take().expect("released slot holds a pending timer");
         self.states[s.id as usize] = end;
         self.free.push(slot as u32);
+        if self.free.len() == self.slots.len() && self.slots.len() > 64 {
+            // Nothing pending: the room a burst of timers left (slots, and queue entries
+            // that can only be stale now) is freed.
+            self.slots = Vec::new();
+            self.free = Vec::new();
+            self.queue = DeadlineQueue::default();
+        }
         f
     }
 
@@ -265,5 +272,42 @@ impl TimerQueue {
             CANCELLED => Err(TimerError::AlreadyCancelled(id)),
             p => Ok((p - PENDING_BASE) as usize),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use twinreactor::{TimerError, TimerState};
+
+    use super::TimerQueue;
+
+    #[test]
+    fn a_drained_burst_frees_its_room_and_later_timers_keep_their_order() {
+        let mut q = TimerQueue::new();
+        let at = |ms| Duration::from_millis(ms);
+        let burst: Vec<_> = (0..100)
+            .map(|i| q.schedule_at(at(1_000 + i), Box::new(|_| {})))
+            .collect();
+        for &id in &burst {
+            q.cancel(id).expect("pending");
+        }
+        assert_eq!(q.pending_count(), 0);
+        assert!(
+            q.slots.capacity() == 0 && q.free.capacity() == 0,
+            "the room is freed"
+        );
+        assert_eq!(q.state(burst[7]), Ok(TimerState::Cancelled));
+        assert_eq!(
+            q.cancel(burst[7]),
+            Err(TimerError::AlreadyCancelled(burst[7]))
+        );
+        let late = q.schedule_at(at(30), Box::new(|_| {}));
+        let early = q.schedule_at(at(20), Box::new(|_| {}));
+        assert_eq!(q.next_deadline(), Some(at(20)));
+        let mark = q.mark(at(40));
+        let fired: Vec<_> = std::iter::from_fn(|| q.pop_due(mark).map(|(id, _)| id)).collect();
+        assert_eq!(fired, [early, late]);
     }
 }

@@ -67,7 +67,8 @@ pub struct Events {
     pending: BTreeMap<TriggerId, (Arc<str>, Phase)>,
     removed: BTreeSet<TriggerId>,
     completions: Vec<CompletionState>,
-    firings: BTreeMap<Arc<str>, Firing>,
+    /// Firings in progress (rarely more than one; empty and unallocated between firings).
+    firings: Vec<Firing>,
 }
 
 fn phase_index(p: Phase) -> usize {
@@ -130,46 +131,52 @@ impl Events {
 
     /// Starts a firing of `event`, or returns `AlreadyFiring`.
     pub fn begin_firing(&mut self, event: &str, role: Role) -> Result<Arc<str>, TriggerError> {
-        if self.firings.contains_key(event) {
+        if self.is_firing(event) {
             return Err(TriggerError::AlreadyFiring(event.to_owned()));
         }
         let name = self.intern(event);
-        self.firings.insert(
-            name.clone(),
-            Firing {
-                name: name.clone(),
-                stage: Stage::Phase(Phase::Before),
-                busy: false,
-                entered: false,
-                waiting: BTreeSet::new(),
-                role,
-            },
-        );
+        self.firings.push(Firing {
+            name: name.clone(),
+            stage: Stage::Phase(Phase::Before),
+            busy: false,
+            entered: false,
+            waiting: BTreeSet::new(),
+            role,
+        });
         Ok(name)
     }
 
     /// The firing of `event` in progress, if any.
     pub fn firing_mut(&mut self, event: &str) -> Option<&mut Firing> {
-        self.firings.get_mut(event)
+        self.firings.iter_mut().find(|f| &*f.name == event)
     }
 
     /// Whether `event` is firing now.
     pub fn is_firing(&self, event: &str) -> bool {
-        self.firings.contains_key(event)
+        self.firings.iter().any(|f| &*f.name == event)
     }
 
-    /// Firings that are neither running a phase nor waiting: stalled by `crash()`.
+    /// Firings that are neither running a phase nor waiting: stalled by `crash()`, by name.
     pub fn stalled(&self) -> Vec<Arc<str>> {
-        self.firings
-            .values()
+        let mut stalled: Vec<Arc<str>> = self
+            .firings
+            .iter()
             .filter(|f| !f.busy && f.waiting.is_empty())
             .map(|f| f.name.clone())
-            .collect()
+            .collect();
+        stalled.sort();
+        stalled
     }
 
     /// Ends the firing of `event`.
     pub fn end_firing(&mut self, event: &str) -> Option<Firing> {
-        self.firings.remove(event)
+        let at = self.firings.iter().position(|f| &*f.name == event)?;
+        let firing = self.firings.swap_remove(at);
+        if self.firings.is_empty() {
+            // A host between firings holds no memory for them.
+            self.firings = Vec::new();
+        }
+        Some(firing)
     }
 
     /// Makes an open completion.
@@ -189,7 +196,7 @@ impl Events {
             CompletionState::Open => *state = CompletionState::Holding(vec![event.clone()]),
             CompletionState::Holding(events) => events.push(event.clone()),
         }
-        if let Some(f) = self.firings.get_mut(event) {
+        if let Some(f) = self.firing_mut(event) {
             f.waiting.insert(completion);
         }
         true
@@ -205,7 +212,7 @@ impl Events {
             CompletionState::Open => Ok(Vec::new()),
             CompletionState::Holding(events) => {
                 for event in &events {
-                    if let Some(f) = self.firings.get_mut(event) {
+                    if let Some(f) = self.firing_mut(event) {
                         f.waiting.remove(&completion);
                     }
                 }
@@ -220,15 +227,12 @@ impl Events {
             .and_then(|i| self.completions.get_mut(i))
     }
 
-    fn intern(&mut self, event: &str) -> Arc<str> {
+    /// `event`'s shared name: the registered one if it has triggers registered, else a new
+    /// one (an event fired without triggers keeps no entry).
+    fn intern(&self, event: &str) -> Arc<str> {
         match self.registered.get_key_value(event) {
             Some((k, _)) => k.clone(),
-            None => {
-                let name: Arc<str> = Arc::from(event);
-                self.registered
-                    .insert(name.clone(), EventTriggers::default());
-                name
-            }
+            None => Arc::from(event),
         }
     }
 }

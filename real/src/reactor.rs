@@ -8,7 +8,7 @@ use std::time::Duration;
 use rand_chacha::ChaCha12Rng;
 use rand_core::{Rng, SeedableRng};
 use twinreactor::{LifecycleError, Reactor, RunEnd, TraceEvent, TraceLine};
-use twinreactor_kit::{self as kit, Core, Driver, Subsystem};
+use twinreactor_kit::{self as kit, Core, Driver, Subsystem, WakeHint};
 
 use crate::clock::{poll_timeout, Clock};
 use crate::dispatch::Tokens;
@@ -102,7 +102,11 @@ impl RealReactor {
         let timeout = if self.tokens.has_work() {
             Some(Duration::ZERO)
         } else {
-            poll_timeout(kit::wake_hint(self), self.now())
+            match kit::wake_hint(self) {
+                // Only a deadline needs the time now.
+                hint @ WakeHint::At(_) => poll_timeout(hint, self.now()),
+                hint => poll_timeout(hint, Duration::ZERO),
+            }
         };
         self.poller.wait(timeout, &mut self.tokens.ready)
     }

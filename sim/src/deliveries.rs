@@ -33,8 +33,26 @@ pub(crate) enum Lane {
     Process(u64),
 }
 
+/// What a [`Delivery::Call`] is given: a few words (ids, host numbers).
+pub(crate) type Args = [u64; 3];
+
 /// A delivery: runs with the simulation acting as the host it was scheduled for.
-pub(crate) type Delivery = Box<dyn FnOnce(&mut Sim)>;
+pub(crate) enum Delivery {
+    /// A plain function and its arguments, kept without an allocation (the most frequent
+    /// deliveries, such as a TCP segment's arrival, are these).
+    Call(fn(&mut Sim, Args), Args),
+    /// Any other work.
+    Boxed(Box<dyn FnOnce(&mut Sim)>),
+}
+
+impl Delivery {
+    fn run(self, sim: &mut Sim) {
+        match self {
+            Delivery::Call(f, args) => f(sim, args),
+            Delivery::Boxed(f) => f(sim),
+        }
+    }
+}
 
 /// When a delivery is due, and its place among deliveries due at the same time: names one
 /// scheduled delivery, so that it can be cancelled.
@@ -69,7 +87,7 @@ impl<D> Ord for Pending<D> {
 
 /// One host's scheduled deliveries, by (time, sequence): a min-heap, since a host rarely
 /// has more than a few pending and keys are unique. Generic over what a delivery is only so
-/// that tests can schedule labels; the simulator holds [`Delivery`] closures.
+/// that tests can schedule labels; the simulator holds [`Delivery`]s.
 pub(crate) struct DeliveryQueue<D = Delivery> {
     pending: BinaryHeap<Reverse<Pending<D>>>,
     next_seq: u64,
@@ -105,6 +123,10 @@ impl<D> DeliveryQueue<D> {
     }
 
     fn insert(&mut self, key: Key, lane: Lane, deliver: D) {
+        if self.pending.capacity() == 0 {
+            // Room for one at first: most hosts of a large simulation rarely hold more.
+            self.pending.reserve_exact(1);
+        }
         self.pending.push(Reverse(Pending { key, lane, deliver }));
     }
 
@@ -116,6 +138,14 @@ impl<D> DeliveryQueue<D> {
         self.pending.pop().map(|Reverse(p)| p)
     }
 
+    /// Frees the room a burst left once nothing is pending (100,000 connections opened at
+    /// once leave their host's queue that large, and idle).
+    fn release_if_drained(&mut self) {
+        if self.pending.is_empty() && self.pending.capacity() > 64 {
+            self.pending = BinaryHeap::new();
+        }
+    }
+
     /// Takes the delivery due at `now` if it is the only one.
     fn take_single_due(&mut self, now: Duration) -> Option<D> {
         let first = self.pop_due(now)?;
@@ -123,6 +153,7 @@ impl<D> DeliveryQueue<D> {
             self.pending.push(Reverse(first));
             return None;
         }
+        self.release_if_drained();
         Some(first.deliver)
     }
 
@@ -132,6 +163,7 @@ impl<D> DeliveryQueue<D> {
         while let Some(p) = self.pop_due(now) {
             due.push((p.lane, p.key, Some(p.deliver)));
         }
+        self.release_if_drained();
         // Popped in key order; a stable sort by lane keeps each lane's order.
         due.sort_by_key(|&(lane, _, _)| lane);
         let mut lanes = Vec::new();
@@ -207,8 +239,30 @@ impl Sim {
         lane: Lane,
         deliver: impl FnOnce(&mut Sim) + 'static,
     ) -> Key {
+        self.schedule_delivery(host, at, lane, Delivery::Boxed(Box::new(deliver)))
+    }
+
+    /// [`Sim::schedule_io`] of `f(sim, args)`, without allocating.
+    pub(crate) fn schedule_call(
+        &mut self,
+        host: usize,
+        at: Duration,
+        lane: Lane,
+        f: fn(&mut Sim, Args),
+        args: Args,
+    ) {
+        self.schedule_delivery(host, at, lane, Delivery::Call(f, args));
+    }
+
+    fn schedule_delivery(
+        &mut self,
+        host: usize,
+        at: Duration,
+        lane: Lane,
+        deliver: Delivery,
+    ) -> Key {
         let at = at.max(self.now_virtual());
-        let key = self.host_mut(host).io.push(at, lane, Box::new(deliver));
+        let key = self.host_mut(host).io.push(at, lane, deliver);
         self.host_changed(host);
         key
     }
@@ -234,7 +288,7 @@ impl Sim {
             // do not depend on which path ran.
             let _ = self.draw_below(Site::ReadyOrder, 1);
             self.current_set(host);
-            deliver(self);
+            deliver.run(self);
             return;
         }
         let mut batch = self.host_mut(host).io.take_due(now);
@@ -247,7 +301,7 @@ impl Sim {
             let pick = self.draw_below(Site::ReadyOrder, batch.left());
             let deliver = batch.take(pick);
             self.current_set(host);
-            deliver(self);
+            deliver.run(self);
         }
     }
 }

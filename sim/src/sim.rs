@@ -13,6 +13,7 @@ use crate::host::{Host, SUBSYSTEMS};
 use crate::host_crash::Down;
 use crate::partition::Partitions;
 use crate::report::{self, Failure, SimSnapshot, TAIL_LINES};
+use crate::tcp::SpareBytes;
 use crate::{HostClock, HostId, SimConfig, SimError, TraceHandle};
 
 /// What one [`Sim::step`] did.
@@ -88,6 +89,8 @@ pub struct Sim {
     clocks: Vec<HostClock>,
     /// Links with network settings of their own.
     pub(crate) links: crate::link::Links,
+    /// Byte vectors of delivered TCP segments, for the next ones sent.
+    pub(crate) spare_bytes: SpareBytes,
 }
 
 impl Sim {
@@ -132,6 +135,7 @@ impl Sim {
             next_msg: 0,
             clocks: Vec::new(),
             links: Default::default(),
+            spare_bytes: SpareBytes::default(),
         };
         sim.add_host();
         sim

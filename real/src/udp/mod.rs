@@ -130,14 +130,21 @@ impl RealReactor {
         let s = self.udp_open(socket)?;
         let to = s.state.check_send(bufs.iter().map(|b| b.len()).sum(), to)?;
         let sock = s.sock().ok_or(UdpError::UnknownSocket(socket))?;
-        let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
         let addr = SockAddr::from(to);
         let mut refused = false;
         let mut outcome = Ok(());
         // A refusal pending from an earlier datagram fails this send once (and is cleared
         // by it); a signal may interrupt it. Three tries cover both.
         for _ in 0..3 {
-            match sock.send_to_vectored(&slices, &addr) {
+            let sent = match bufs {
+                // One buffer (the usual case) needs no list of slices.
+                [buf] => sock.send_to(buf, &addr),
+                _ => {
+                    let slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(b)).collect();
+                    sock.send_to_vectored(&slices, &addr)
+                }
+            };
+            match sent {
                 Ok(_) => outcome = Ok(()),
                 // A full send buffer: the datagram is lost, as on a congested network.
                 Err(e) if e.kind() == ErrorKind::WouldBlock => outcome = Ok(()),

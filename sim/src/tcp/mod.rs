@@ -135,6 +135,37 @@ impl Segment {
     }
 }
 
+/// Byte vectors of segments delivered, kept for the next segments sent: a steady exchange
+/// of small writes then allocates none.
+#[derive(Default)]
+pub(crate) struct SpareBytes(Vec<Vec<u8>>);
+
+impl SpareBytes {
+    /// How many vectors are kept at most.
+    const KEEP: usize = 16;
+    /// The largest capacity kept.
+    const LARGEST: usize = 16 * 1024;
+
+    /// A vector holding `bytes`: a spare one if there is one.
+    fn filled(&mut self, bytes: &[u8]) -> Vec<u8> {
+        match self.0.pop() {
+            Some(mut spare) => {
+                spare.extend_from_slice(bytes);
+                spare
+            }
+            None => bytes.to_vec(),
+        }
+    }
+
+    /// Keeps `spare` (empty) for a later segment, unless enough are kept or it is large.
+    fn give(&mut self, spare: Vec<u8>) {
+        debug_assert!(spare.is_empty());
+        if self.0.len() < Self::KEEP && (1..=Self::LARGEST).contains(&spare.capacity()) {
+            self.0.push(spare);
+        }
+    }
+}
+
 /// One host's TCP state.
 pub(crate) struct HostTcp {
     conns: ConnTable,

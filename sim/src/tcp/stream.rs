@@ -16,7 +16,7 @@ use twinreactor_kit::{deliver_end, producer_notice, ByteQueue, Driver, End, Peer
 use super::conn::{Arrival, DrainStep, Msgs, Peer, Phase};
 use super::{Segment, MAX_SEGMENT, TAG_CONN};
 use crate::choice::unit;
-use crate::deliveries::Lane;
+use crate::deliveries::{Args, Lane};
 use crate::Sim;
 use crate::Site;
 
@@ -58,7 +58,8 @@ impl Sim {
         };
         if let Some((peer, bytes)) = direct {
             if bytes.len() <= self.tcp_window_room(peer) {
-                self.tcp_emit_data(id, peer, bytes.to_vec());
+                let bytes = self.spare_bytes.filled(bytes);
+                self.tcp_emit_data(id, peer, bytes);
                 return Ok(());
             }
             // The window is full: the bytes wait like any others.
@@ -213,19 +214,30 @@ impl Sim {
         if !c.enqueue(at, segment, msgs) {
             return;
         }
-        self.schedule_io(to.host, at, lane, move |sim| {
-            let host = sim.current_index();
-            let next = sim
-                .host_mut(host)
-                .tcp
-                .conns
-                .get_mut(&to.conn)
-                .and_then(|c| c.incoming.pop_front());
-            if let Some((_, segment, msgs)) = next {
-                sim.tcp_arrived(&msgs);
-                sim.tcp_arrive(to.conn, Some(sender), segment);
-            }
-        });
+        let args = [sender.host as u64, sender.conn, to.conn];
+        self.schedule_call(to.host, at, lane, Sim::tcp_arrive_next, args);
+    }
+
+    /// The delivery [`Sim::tcp_deliver`] schedules: the first segment on its way to
+    /// connection `args[2]` of the current host arrives, from connection `args[1]` of host
+    /// `args[0]`.
+    fn tcp_arrive_next(&mut self, args: Args) {
+        let [sender_host, sender_conn, conn] = args;
+        let sender = Peer {
+            host: sender_host as usize,
+            conn: sender_conn,
+        };
+        let host = self.current_index();
+        let next = self
+            .host_mut(host)
+            .tcp
+            .conns
+            .get_mut(&conn)
+            .and_then(|c| c.incoming.pop_front());
+        if let Some((_, segment, msgs)) = next {
+            self.tcp_arrived(&msgs);
+            self.tcp_arrive(conn, Some(sender), segment);
+        }
     }
 
     /// A segment from `from` arrives at connection `id` of the current host.
@@ -320,6 +332,10 @@ impl Sim {
         }));
         protocol.data(self, conn, &buf.as_slice()[..n]);
         buf.consume(n);
+        if buf.is_empty() {
+            self.spare_bytes
+                .give(std::mem::take(&mut buf).into_buffer());
+        }
         if let Some(c) = self.host_mut(host).tcp.conns.get_mut(&id) {
             if c.protocol.is_none() {
                 c.protocol = Some(protocol);

@@ -1,6 +1,6 @@
 //! One host's UDP table: sockets by id, the ports they hold, ephemeral ports.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 
 use twinreactor::{SocketId, UdpError, UdpOptions};
@@ -17,8 +17,10 @@ pub(crate) struct HostUdp {
     /// index): open ones, and closed ones whose `stopped` is still due. A vector rather
     /// than a map, since every datagram looks its sender and its receiver up here.
     sockets: Vec<Option<Box<SimSocket>>>,
-    /// Open sockets by port, in the order they were bound.
-    by_port: BTreeMap<u16, Vec<u64>>,
+    /// Open sockets by port (sorted by port; a vector rather than a map, since a host
+    /// rarely binds more than a few ports, and a map's first node is large), each port's in
+    /// the order they were bound.
+    by_port: Vec<(u16, Vec<u64>)>,
     /// Where the search for the next ephemeral port begins (0: not yet started).
     next_ephemeral: u16,
     /// Sockets that shutdown closed from inside one of their own callbacks: each sees
@@ -95,7 +97,15 @@ impl HostUdp {
         let local = SocketAddr::new(addr.ip(), port);
         let id = self.sockets.len() as u64;
         self.sockets.push(Some(Box::new(make(local))));
-        self.by_port.entry(port).or_default().push(id);
+        match self.port_slot(port) {
+            Ok(at) => self.by_port[at].1.push(id),
+            Err(at) => {
+                if self.by_port.capacity() == 0 {
+                    self.by_port.reserve_exact(1);
+                }
+                self.by_port.insert(at, (port, vec![id]));
+            }
+        }
         Ok(SocketId::from_raw(id))
     }
 
@@ -118,7 +128,7 @@ impl HostUdp {
         let mut port = self.next_ephemeral.max(EPHEMERAL_FIRST);
         for _ in 0..span {
             let next = port.checked_add(1).unwrap_or(EPHEMERAL_FIRST);
-            if !self.by_port.contains_key(&port) {
+            if self.port_slot(port).is_err() {
                 self.next_ephemeral = next;
                 return Some(port);
             }
@@ -127,18 +137,20 @@ impl HostUdp {
         None
     }
 
+    /// Where `port` is in `by_port` (`Err`: where it would go).
+    fn port_slot(&self, port: u16) -> Result<usize, usize> {
+        self.by_port.binary_search_by_key(&port, |&(p, _)| p)
+    }
+
     /// The open sockets bound to `port`, in bind order.
     pub(crate) fn on_port(&self, port: u16) -> impl Iterator<Item = &SimSocket> {
-        self.by_port
-            .get(&port)
-            .into_iter()
-            .flatten()
-            .filter_map(|&id| self.get(id))
+        self.ids_on_port(port).iter().filter_map(|&id| self.get(id))
     }
 
     /// The ids of the open sockets bound to `port`, in bind order.
     pub(crate) fn ids_on_port(&self, port: u16) -> &[u64] {
-        self.by_port.get(&port).map_or(&[], Vec::as_slice)
+        self.port_slot(port)
+            .map_or(&[], |at| self.by_port[at].1.as_slice())
     }
 
     /// The socket that takes a unicast datagram for `to` from `from`: the best match, and
@@ -168,10 +180,11 @@ impl HostUdp {
         s.open = false;
         s.state.groups.clear();
         let port = s.state.local.port();
-        if let Some(ids) = self.by_port.get_mut(&port) {
+        if let Ok(at) = self.port_slot(port) {
+            let ids = &mut self.by_port[at].1;
             ids.retain(|&other| other != id);
             if ids.is_empty() {
-                self.by_port.remove(&port);
+                self.by_port.remove(at);
             }
         }
     }
