@@ -56,7 +56,14 @@ impl Delivery {
 
 /// When a delivery is due, and its place among deliveries due at the same time: names one
 /// scheduled delivery, so that it can be cancelled.
-pub(crate) type Key = (Duration, u64);
+/// The time is in nanoseconds (a simulation never reaches 584 years), which keeps a
+/// pending delivery, moved on every heap operation, 8 bytes smaller.
+pub(crate) type Key = (u64, u64);
+
+/// `at` in a [`Key`]'s nanoseconds.
+fn nanos(at: Duration) -> u64 {
+    u64::try_from(at.as_nanos()).unwrap_or(u64::MAX)
+}
 
 /// A scheduled delivery, ordered by its key alone.
 struct Pending<D> {
@@ -105,15 +112,18 @@ impl<D> Default for DeliveryQueue<D> {
 impl<D> DeliveryQueue<D> {
     /// The time of the earliest delivery.
     pub(crate) fn front(&self) -> Option<Duration> {
-        self.pending.peek().map(|Reverse(p)| p.key.0)
+        self.pending
+            .peek()
+            .map(|Reverse(p)| Duration::from_nanos(p.key.0))
     }
 
     /// Schedules `deliver` in `lane` at `at`, after everything already scheduled at `at`.
     fn push(&mut self, at: Duration, lane: Lane, deliver: D) -> Key {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.insert((at, seq), lane, deliver);
-        (at, seq)
+        let key = (nanos(at), seq);
+        self.insert(key, lane, deliver);
+        key
     }
 
     /// Removes the delivery scheduled under `key`, if it has not been taken out to run.
