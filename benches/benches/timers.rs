@@ -52,6 +52,26 @@ fn fire_all(r: &mut dyn Reactor, delays: &[Duration], max: Duration) -> Duration
     took
 }
 
+thread_local! {
+    /// What [`fire_all_unboxed`]'s callbacks count.
+    static FIRED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// [`fire_all`] with callbacks that capture nothing: a zero-sized closure's box allocates
+/// nothing, so the difference between the two is what the allocation per timer costs.
+fn fire_all_unboxed(r: &mut dyn Reactor, delays: &[Duration], max: Duration) -> Duration {
+    FIRED.with(|f| f.set(0));
+    let start = Instant::now();
+    for &d in delays {
+        r.after(d, |_| FIRED.with(|f| f.set(f.get() + 1)));
+    }
+    r.after(max, |r| r.stop().expect("running"));
+    r.run().expect("run");
+    let took = start.elapsed();
+    assert_eq!(FIRED.with(Cell::get), delays.len(), "every timer fired");
+    took
+}
+
 /// How many chains the chained shape runs.
 const CHAINS: usize = 1_000;
 
@@ -291,12 +311,16 @@ fn main() {
     // Chained timers are short on the real reactor so that the run takes little wall time.
     let chained_sim = Rc::new(delays(count, Duration::from_millis(10)));
     let chained_real = Rc::new(delays(count, Duration::from_micros(10)));
-    let contenders: [(&str, &dyn Fn() -> Duration); 12] = [
+    let contenders: [(&str, &dyn Fn() -> Duration); 13] = [
         ("tokio paused clock", &|| {
             tokio_timers(&sim_delays, true, virtual_max)
         }),
         ("sim (trace on)", &|| sim(&sim_delays, virtual_max, true)),
         ("sim (trace off)", &|| sim(&sim_delays, virtual_max, false)),
+        ("sim (trace on, no allocation)", &|| {
+            let mut sim = Sim::with_config(sim_config(true));
+            fire_all_unboxed(&mut sim, &sim_delays, virtual_max)
+        }),
         ("tokio current-thread", &|| {
             tokio_timers(&real_delays, false, real_max)
         }),
@@ -336,6 +360,19 @@ fn main() {
     }
     let of = |name: &str| rates.iter().find(|(n, _)| *n == name).map(|&(_, r)| r);
     println!("ratios:");
+    if let (Some(s), Some(t)) = (of("sim (trace on)"), of("tokio paused clock")) {
+        println!(
+            "  sim (trace on) / tokio paused clock: {:.2} (wanted >= 3)",
+            s / t
+        );
+    }
+    if let (Some(s), Some(u)) = (of("sim (trace on)"), of("sim (trace on, no allocation)")) {
+        println!(
+            "  the allocation per timer: {:.0} ns of {:.0} ns per timer",
+            1e9 / s - 1e9 / u,
+            1e9 / s
+        );
+    }
     for (real, tokio, raw) in [
         ("real reactor (mio)", "tokio current-thread", "raw mio"),
         (
