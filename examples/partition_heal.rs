@@ -46,7 +46,10 @@ fn ping(r: &mut dyn Reactor, socket: SocketId, n: u32, state: Rc<RefCell<Pinger>
     }
     r.send(socket, &n.to_be_bytes()).expect("connected");
     let again = state.clone();
-    r.call_later(RETRY, Box::new(move |r| ping(r, socket, n, again)));
+    r.call_later(
+        RETRY,
+        twinreactor::TimerFn::new(move |r| ping(r, socket, n, again)),
+    );
 }
 
 struct Client(Rc<RefCell<Pinger>>);
@@ -71,7 +74,7 @@ impl DatagramProtocol for Client {
             let state = self.0.clone();
             r.call_later(
                 Duration::from_millis(100),
-                Box::new(move |r| ping(r, socket, n, state)),
+                twinreactor::TimerFn::new(move |r| ping(r, socket, n, state)),
             );
         }
     }

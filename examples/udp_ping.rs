@@ -52,7 +52,7 @@ fn ping(r: &mut dyn Reactor, socket: SocketId, state: &Rc<RefCell<State>>) {
     let again = state.clone();
     s.timer = Some(r.call_later(
         TIMEOUT,
-        Box::new(move |r| {
+        twinreactor::TimerFn::new(move |r| {
             let line = format!("{:?} timeout", r.now());
             again.borrow().log.borrow_mut().push(line);
             ping(r, socket, &again);

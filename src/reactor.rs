@@ -3,13 +3,63 @@
 use std::any::Any;
 use std::time::{Duration, Instant};
 
+use smallbox::space::S2;
+use smallbox::{smallbox, SmallBox};
+
 use crate::{
     CompletionId, LifecycleError, ObjectError, ObjectId, Owned, Phase, Processes, Remote, Tcp,
     TimerError, TimerId, TimerState, TriggerError, TriggerId, Udp,
 };
 
-/// A timer callback.
-pub type TimerFn = Box<dyn FnOnce(&mut dyn Reactor)>;
+/// A timer callback: any `FnOnce(&mut dyn Reactor)`, kept without a heap allocation when
+/// what it captures fits in two words (an `Rc` and an id, say), since a timer is the most
+/// frequent thing a reactor schedules. Made with [`TimerFn::new`] or `.into()`;
+/// [`ReactorExt::after`] and [`ReactorExt::at`] make it for you.
+///
+/// ```
+/// use std::time::Duration;
+/// use twinreactor::{Reactor, TimerFn};
+///
+/// fn arm(r: &mut dyn Reactor) {
+///     r.call_later(Duration::from_secs(1), TimerFn::new(|r| r.stop().expect("running")));
+/// }
+/// # let _ = arm;
+/// ```
+pub struct TimerFn(SmallBox<OnceCall, S2>);
+
+/// What a [`TimerFn`] holds: the callback, as an `FnMut` that runs it once.
+type OnceCall = dyn FnMut(&mut dyn Reactor);
+
+impl TimerFn {
+    /// Wraps `f`.
+    pub fn new(f: impl FnOnce(&mut dyn Reactor) + 'static) -> Self {
+        // A `dyn FnOnce` cannot be called out of a small box: the box holds an `FnMut`
+        // that runs `f` the first time (and only time) it is called.
+        let mut f = Some(f);
+        Self(smallbox!(move |r: &mut dyn Reactor| {
+            if let Some(f) = f.take() {
+                f(r);
+            }
+        }))
+    }
+
+    /// Runs the callback.
+    pub fn call(mut self, r: &mut dyn Reactor) {
+        (self.0)(r);
+    }
+}
+
+impl<F: FnOnce(&mut dyn Reactor) + 'static> From<F> for TimerFn {
+    fn from(f: F) -> Self {
+        Self::new(f)
+    }
+}
+
+impl std::fmt::Debug for TimerFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TimerFn")
+    }
+}
 
 /// A system-event trigger. It may return a completion that holds the next phase of its event
 /// (for an `After` trigger: the end of the firing) until it is completed.
@@ -141,12 +191,12 @@ pub trait Reactor: Tcp + Udp + Processes {
 pub trait ReactorExt: Reactor {
     /// [`Reactor::call_later`] with a closure.
     fn after(&mut self, delay: Duration, f: impl FnOnce(&mut dyn Reactor) + 'static) -> TimerId {
-        self.call_later(delay, Box::new(f))
+        self.call_later(delay, TimerFn::new(f))
     }
 
     /// [`Reactor::call_at`] with a closure.
     fn at(&mut self, deadline: Duration, f: impl FnOnce(&mut dyn Reactor) + 'static) -> TimerId {
-        self.call_at(deadline, Box::new(f))
+        self.call_at(deadline, TimerFn::new(f))
     }
 
     /// The reactor's clock as an [`Instant`]: [`Reactor::epoch_instant`] plus
@@ -171,7 +221,7 @@ pub trait ReactorExt: Reactor {
         f: impl FnOnce(&mut dyn Reactor) + 'static,
     ) -> TimerId {
         let deadline = self.since_epoch(deadline);
-        self.call_at(deadline, Box::new(f))
+        self.call_at(deadline, TimerFn::new(f))
     }
 
     /// Fills `buf` from [`Reactor::random_u64`].
@@ -236,7 +286,7 @@ pub trait ReactorExt: Reactor {
     ) -> TimerId {
         self.call_at(
             deadline,
-            Box::new(move |r: &mut dyn Reactor| {
+            TimerFn::new(move |r: &mut dyn Reactor| {
                 // A removed object disarms its timers: nothing to run.
                 let _ = r.with_owned(owned, |object, r| f(object, r));
             }),

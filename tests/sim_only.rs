@@ -219,7 +219,10 @@ fn scripted(script: Rc<RefCell<Script>>, index: usize) -> impl FnOnce(&mut dyn R
         let n = s.ids.len();
         let line = match act {
             Action::Schedule(d) => {
-                let id = r.call_later(ms(d), Box::new(scripted(script.clone(), n)));
+                let id = r.call_later(
+                    ms(d),
+                    twinreactor::TimerFn::new(scripted(script.clone(), n)),
+                );
                 s.ids.push(id);
                 format!("schedule t{n} +{d}")
             }
@@ -355,7 +358,7 @@ proptest! {
         let mut sim = Sim::with_config(SimConfig::exact(SEED));
         let script = Rc::new(RefCell::new(Script { actions: actions.clone(), ..Script::default() }));
         for (i, &d) in delays.iter().enumerate() {
-            let id = sim.call_later(Duration::from_millis(d), Box::new(scripted(script.clone(), i)));
+            let id = sim.call_later(Duration::from_millis(d), twinreactor::TimerFn::new(scripted(script.clone(), i)));
             script.borrow_mut().ids.push(id);
         }
         // Nothing ever stops this reactor: it ends quiescent once no timer is left.

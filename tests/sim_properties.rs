@@ -40,7 +40,10 @@ fn send(r: &mut dyn Reactor, socket: SocketId, state: Rc<RefCell<Pinger>>) {
     let n = state.borrow().next;
     r.send(socket, &n.to_be_bytes()).expect("client connected");
     let again = state.clone();
-    let retry = r.call_later(RETRY, Box::new(move |r| send(r, socket, again)));
+    let retry = r.call_later(
+        RETRY,
+        twinreactor::TimerFn::new(move |r| send(r, socket, again)),
+    );
     state.borrow_mut().retry = Some(retry);
 }
 
@@ -88,7 +91,10 @@ fn ping_under(plan: &FaultPlan) -> (Vec<u32>, String) {
         .bind_udp(lo, Box::new(client), UdpOptions::default())
         .expect("bind client");
     sim.connect_udp(client, echo_at).expect("connect");
-    sim.call_later(DEADLINE, Box::new(|r| r.stop().expect("running")));
+    sim.call_later(
+        DEADLINE,
+        twinreactor::TimerFn::new(|r| r.stop().expect("running")),
+    );
     sim.run().expect("the run stops by itself");
     let answered = answered.borrow().clone();
     (answered, sim.trace().render())

@@ -262,7 +262,7 @@ impl Core {
             let weak = Rc::downgrade(self);
             r.call_later(
                 Duration::ZERO,
-                Box::new(move |r| {
+                twinreactor::TimerFn::new(move |r| {
                     if let Some(core) = weak.upgrade() {
                         core.pass_scheduled.set(false);
                         core.run_ready(r);

@@ -86,7 +86,7 @@ impl Sleep {
             let fire = Rc::clone(&shared);
             let timer = r.call_later(
                 deadline.saturating_sub(r.now()),
-                Box::new(move |r| {
+                twinreactor::TimerFn::new(move |r| {
                     Core::deliver(&weak, r, || {
                         fire.fired.set(true);
                         if let Some(w) = fire.waker.borrow_mut().take() {

@@ -84,7 +84,7 @@ pub fn iterate<D: Driver>(d: &mut D) {
             break;
         };
         d.record(TraceEvent::TimerFired(id));
-        f(d);
+        f.call(d);
     }
     if d.core().life.shutdown_due() && !d.core().life.crash_requested {
         d.core().life.shutdown_begun = true;

@@ -288,7 +288,7 @@ mod tests {
         let mut q = TimerQueue::new();
         let at = |ms| Duration::from_millis(ms);
         let burst: Vec<_> = (0..100)
-            .map(|i| q.schedule_at(at(1_000 + i), Box::new(|_| {})))
+            .map(|i| q.schedule_at(at(1_000 + i), twinreactor::TimerFn::new(|_| {})))
             .collect();
         for &id in &burst {
             q.cancel(id).expect("pending");
@@ -303,8 +303,8 @@ mod tests {
             q.cancel(burst[7]),
             Err(TimerError::AlreadyCancelled(burst[7]))
         );
-        let late = q.schedule_at(at(30), Box::new(|_| {}));
-        let early = q.schedule_at(at(20), Box::new(|_| {}));
+        let late = q.schedule_at(at(30), twinreactor::TimerFn::new(|_| {}));
+        let early = q.schedule_at(at(20), twinreactor::TimerFn::new(|_| {}));
         assert_eq!(q.next_deadline(), Some(at(20)));
         let mark = q.mark(at(40));
         let fired: Vec<_> = std::iter::from_fn(|| q.pop_due(mark).map(|(id, _)| id)).collect();

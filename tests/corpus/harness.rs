@@ -192,9 +192,9 @@ impl Log {
         move |_| log.push(entry)
     }
 
-    /// A boxed timer callback that appends `entry`.
+    /// A timer callback that appends `entry`.
     pub fn timer(&self, entry: &str) -> TimerFn {
-        Box::new(self.note(entry))
+        TimerFn::new(self.note(entry))
     }
 }
 

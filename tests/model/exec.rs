@@ -58,7 +58,7 @@ pub fn schedule(r: &mut dyn Reactor, ctx: &Ctx, delay: Duration, class: Class, b
     let (cell, ctx2) = (own.clone(), ctx.clone());
     let id = r.call_later(
         delay,
-        Box::new(move |r| {
+        twinreactor::TimerFn::new(move |r| {
             {
                 let mut m = lock(&ctx2);
                 m.gate("a timer");

@@ -66,7 +66,7 @@ impl RealReactor {
         }
         let timer = self.call_later(
             timeout,
-            Box::new(move |r: &mut dyn Reactor| {
+            twinreactor::TimerFn::new(move |r: &mut dyn Reactor| {
                 ignore(r.cancel_connect(conn), Why::ConnectSettled);
             }),
         );

@@ -69,7 +69,7 @@ impl Sim {
         // connect, and `cancel_connect` reports `TimedOut` when called from that timer.
         let timer = self.call_later(
             timeout,
-            Box::new(move |r: &mut dyn Reactor| {
+            twinreactor::TimerFn::new(move |r: &mut dyn Reactor| {
                 let _ = r.cancel_connect(cid);
             }),
         );
