@@ -2,13 +2,10 @@
 //! its own latency, jitter, bandwidth and loss; the other directions keep the simulation's
 //! settings; impossible settings are typed errors naming the setting.
 
-use std::cell::RefCell;
-use std::net::SocketAddr;
 use std::num::NonZeroU64;
-use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::{DatagramProtocol, Reactor, SocketId, UdpOptions};
+use twinreactor::Reactor;
 use twinreactor_sim::{HostId, Link, Sim, SimError, TcpConfig};
 
 mod multihost;
@@ -94,15 +91,6 @@ fn links_tcp_bandwidth_makes_a_large_transfer_take_time() {
     );
 }
 
-/// Counts what a socket hears.
-struct Count(Rc<RefCell<u32>>);
-
-impl DatagramProtocol for Count {
-    fn datagram(&mut self, _: &mut dyn Reactor, _: SocketId, _: &[u8], _: SocketAddr) {
-        *self.0.borrow_mut() += 1;
-    }
-}
-
 /// A link that loses every datagram: h1 hears nothing of h0, while h0 hears all of h1's;
 /// the trace says each loss is a fault.
 #[test]
@@ -113,30 +101,15 @@ fn links_udp_loss_is_per_direction() {
         ..Link::default()
     };
     sim.set_link(h0, h1, dead).expect("link");
-    let mut bind = |host: HostId| {
-        let heard = Rc::new(RefCell::new(0));
-        let protocol = Box::new(Count(heard.clone()));
-        let socket = sim
-            .with_host(host, |r| {
-                r.bind_udp(addr([0, 0, 0, 0], PORT), protocol, UdpOptions::default())
-            })
-            .expect("host")
-            .expect("bind");
-        (socket, heard)
-    };
-    let (s0, heard0) = bind(h0);
-    let (s1, heard1) = bind(h1);
+    let (s0, heard0) = udp_socket(&mut sim, h0);
+    let (s1, heard1) = udp_socket(&mut sim, h1);
     for _ in 0..10 {
-        sim.with_host(h0, |r| r.send_to(s0, b"x", addr(H1, PORT)))
-            .expect("host")
-            .expect("send");
-        sim.with_host(h1, |r| r.send_to(s1, b"y", addr(H0, PORT)))
-            .expect("host")
-            .expect("send");
+        udp_send(&mut sim, h0, s0, "x", addr(H1, PORT));
+        udp_send(&mut sim, h1, s1, "y", addr(H0, PORT));
     }
     sim.advance(Duration::from_millis(100)).expect("run");
-    assert_eq!(*heard1.borrow(), 0);
-    assert_eq!(*heard0.borrow(), 10);
+    assert_eq!(heard1.borrow().len(), 0);
+    assert_eq!(heard0.borrow().len(), 10);
     let lost = sim.trace().render().matches("lost").count();
     assert_eq!(lost, 10, "{}", sim.trace().render());
 }

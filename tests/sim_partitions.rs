@@ -5,13 +5,11 @@
 //! Two hosts throughout: h0 (10.0.0.1) and h1 (10.0.0.2), both started, driven with
 //! `Sim::advance` / `Sim::run_until`, partitions set and healed between steps.
 
-use std::cell::RefCell;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::{DatagramProtocol, Reactor, SocketId, UdpOptions};
-use twinreactor_sim::{HostId, Sim, SimError, TcpConfig};
+use twinreactor::Reactor;
+use twinreactor_sim::{Sim, SimError, TcpConfig};
 
 mod multihost;
 
@@ -22,44 +20,6 @@ const SEED: u64 = 0x9a27_1710;
 
 // ---------------------------------------------------------------------------------------
 // UDP
-
-/// What a socket heard: each datagram's text, with the virtual time in ms.
-type Heard = Rc<RefCell<Vec<(u128, String)>>>;
-
-/// Keeps every datagram it hears.
-struct Ear(Heard);
-
-impl DatagramProtocol for Ear {
-    fn datagram(&mut self, r: &mut dyn Reactor, _: SocketId, data: &[u8], _: SocketAddr) {
-        let text = String::from_utf8_lossy(data).into_owned();
-        self.0.borrow_mut().push((r.now().as_millis(), text));
-    }
-}
-
-/// Binds a socket on `host` at `0.0.0.0:PORT` that keeps what it hears.
-fn udp_socket(sim: &mut Sim, host: HostId) -> (SocketId, Heard) {
-    let heard = Heard::default();
-    let ear = Box::new(Ear(heard.clone()));
-    let socket = sim
-        .with_host(host, |r| {
-            r.bind_udp(addr([0, 0, 0, 0], PORT), ear, UdpOptions::default())
-        })
-        .expect("a host")
-        .expect("bind");
-    (socket, heard)
-}
-
-/// Sends `text` from `socket` of `host` to `to`.
-fn udp_send(sim: &mut Sim, host: HostId, socket: SocketId, text: &str, to: SocketAddr) {
-    sim.with_host(host, |r| r.send_to(socket, text.as_bytes(), to))
-        .expect("a host")
-        .expect("send");
-}
-
-/// The texts heard.
-fn texts(heard: &Heard) -> Vec<String> {
-    heard.borrow().iter().map(|(_, t)| t.clone()).collect()
-}
 
 /// Datagrams sent across a partition are lost (both ways); those already on their way
 /// arrive; after the heal they flow again.

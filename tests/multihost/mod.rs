@@ -8,7 +8,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::{ConnId, ConnectError, Disconnect, Reactor, StreamFactory, StreamProtocol};
+use twinreactor::{
+    ConnId, ConnectError, DatagramProtocol, Disconnect, Reactor, SocketId, StreamFactory,
+    StreamProtocol, UdpOptions,
+};
 use twinreactor_sim::{HostId, Sim, SimConfig, TcpConfig, UdpConfig};
 
 /// A UDP port every test socket binds.
@@ -202,4 +205,45 @@ pub fn faulty_two_hosts(seed: u64) -> (Sim, HostId, HostId) {
     sim.start(h0).expect("start h0");
     sim.start(h1).expect("start h1");
     (sim, h0, h1)
+}
+
+// ---------------------------------------------------------------------------------------
+// UDP
+
+/// What a socket heard: each datagram's text, with the virtual time in ms.
+pub type Heard = Rc<RefCell<Vec<(u128, String)>>>;
+
+/// Keeps every datagram it hears.
+pub struct Ear(pub Heard);
+
+impl DatagramProtocol for Ear {
+    fn datagram(&mut self, r: &mut dyn Reactor, _: SocketId, data: &[u8], _: SocketAddr) {
+        let text = String::from_utf8_lossy(data).into_owned();
+        self.0.borrow_mut().push((r.now().as_millis(), text));
+    }
+}
+
+/// Binds a socket on `host` at `0.0.0.0:PORT` that keeps what it hears.
+pub fn udp_socket(sim: &mut Sim, host: HostId) -> (SocketId, Heard) {
+    let heard = Heard::default();
+    let ear = Box::new(Ear(heard.clone()));
+    let socket = sim
+        .with_host(host, |r| {
+            r.bind_udp(addr([0, 0, 0, 0], PORT), ear, UdpOptions::default())
+        })
+        .expect("a host")
+        .expect("bind");
+    (socket, heard)
+}
+
+/// Sends `text` from `socket` of `host` to `to`.
+pub fn udp_send(sim: &mut Sim, host: HostId, socket: SocketId, text: &str, to: SocketAddr) {
+    sim.with_host(host, |r| r.send_to(socket, text.as_bytes(), to))
+        .expect("a host")
+        .expect("send");
+}
+
+/// The texts heard.
+pub fn texts(heard: &Heard) -> Vec<String> {
+    heard.borrow().iter().map(|(_, t)| t.clone()).collect()
 }
