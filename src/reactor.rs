@@ -32,6 +32,7 @@ type OnceCall = dyn FnMut(&mut dyn Reactor);
 
 impl TimerFn {
     /// Wraps `f`.
+    #[inline]
     pub fn new(f: impl FnOnce(&mut dyn Reactor) + 'static) -> Self {
         // A `dyn FnOnce` cannot be called out of a small box: the box holds an `FnMut`
         // that runs `f` the first time (and only time) it is called.
@@ -44,6 +45,7 @@ impl TimerFn {
     }
 
     /// Runs the callback.
+    #[inline]
     pub fn call(mut self, r: &mut dyn Reactor) {
         (self.0)(r);
     }
