@@ -9,6 +9,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use futures_io::{AsyncRead, AsyncWrite};
+use twinreactor::tcp::HIGH_WATER;
 use twinreactor::{
     ExitStatus, Pipe, ProcessError, ProcessId, ProcessProtocol, ProcessSpec, Reactor, Signal,
 };
@@ -58,6 +59,12 @@ struct State {
     stdout: Output,
     stderr: Output,
     stdin_closed: bool,
+    /// Bytes written to stdin and not yet handed to the reactor.
+    stdin_queued: usize,
+    /// The reactor told the child's protocol to pause producing.
+    stdin_paused: bool,
+    /// A stdin writer waiting for room.
+    stdin_writer: Option<Waker>,
     status: Option<ExitStatus>,
     ended: bool,
     waiters: Waiters,
@@ -67,7 +74,14 @@ impl State {
     fn wake_all(&mut self) {
         self.stdout.wake();
         self.stderr.wake();
+        self.wake_stdin_writer();
         self.waiters.wake();
+    }
+
+    fn wake_stdin_writer(&mut self) {
+        if let Some(w) = self.stdin_writer.take() {
+            w.wake();
+        }
     }
 }
 
@@ -101,6 +115,14 @@ impl ProcessProtocol for Protocol {
             Pipe::Stdout => s.stdout.closed = true,
             Pipe::Stderr => s.stderr.closed = true,
         });
+    }
+
+    fn pause_producing(&mut self, r: &mut dyn Reactor, _p: ProcessId) {
+        self.deliver(r, |s| s.stdin_paused = true);
+    }
+
+    fn resume_producing(&mut self, r: &mut dyn Reactor, _p: ProcessId) {
+        self.deliver(r, |s| s.stdin_paused = false);
     }
 
     fn exited(&mut self, r: &mut dyn Reactor, _p: ProcessId, status: ExitStatus) {
@@ -262,7 +284,9 @@ impl Future for Wait<'_> {
     }
 }
 
-/// The child's stdin: an `AsyncWrite`. Writes are buffered by the reactor without limit;
+/// The child's stdin: an `AsyncWrite` with back-pressure, as a TCP stream has: a write waits
+/// while the reactor has told the child's writer to pause producing (the child reads
+/// slower than it is written to), or while 64 KiB wait to be handed to the reactor.
 /// `poll_close` (or dropping it) closes stdin once the buffered bytes are written.
 pub struct ChildStdin {
     handle: Handle,
@@ -272,21 +296,39 @@ pub struct ChildStdin {
 impl AsyncWrite for ChildStdin {
     fn poll_write(
         mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         context::check(self.handle.owner)?;
-        if self.closing || self.handle.state.borrow().stdin_closed {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-        }
-        let data = buf.to_vec();
+        let n = {
+            let mut s = self.handle.state.borrow_mut();
+            if self.closing || s.stdin_closed {
+                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+            }
+            if buf.is_empty() {
+                return Poll::Ready(Ok(0));
+            }
+            if s.stdin_paused || s.stdin_queued >= HIGH_WATER {
+                s.stdin_writer = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            // At most 64 KiB wait for the reactor: a larger write is taken in part.
+            let n = buf.len().min(HIGH_WATER - s.stdin_queued);
+            s.stdin_queued += n;
+            n
+        };
+        let data = buf[..n].to_vec();
         let state = Rc::clone(&self.handle.state);
         self.as_mut().handle.defer(move |r, id| {
-            if r.write_stdin(id, &data).is_err() {
-                state.borrow_mut().stdin_closed = true;
+            let written = r.write_stdin(id, &data);
+            let mut s = state.borrow_mut();
+            s.stdin_queued -= data.len();
+            if written.is_err() {
+                s.stdin_closed = true;
             }
+            s.wake_stdin_writer();
         });
-        Poll::Ready(Ok(buf.len()))
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -47,6 +47,7 @@ async_corpus! {
     async_udp_exchange_connect_and_refusal,
     async_udp_multicast_on_loopback,
     async_process_stdin_stdout_stderr_wait_and_kill,
+    async_process_stdin_waits_for_a_child_that_reads_late,
     async_cancel_by_dropping_the_handle_closes_the_task_stream,
     async_foreign_executor_is_an_error,
 }
@@ -320,6 +321,52 @@ pub fn async_udp_multicast_on_loopback(b: &mut dyn Backend) {
     })
     .expect("the future finished")
     .expect("no I/O error");
+}
+
+/// Back-pressure through the async layer: writing 512 KiB to a child that reads nothing for
+/// its first 200 ms cannot finish before the child reads (its pipe, the reactor's buffer up
+/// to the pause and the writes waiting for the reactor hold about half of it), and
+/// everything comes back intact.
+pub fn async_process_stdin_waits_for_a_child_that_reads_late(b: &mut dyn Backend) {
+    let mut r = b.reactor();
+    let data: Vec<u8> = (0..1u32 << 19).map(|i| (i % 239) as u8).collect();
+    let input = data.clone();
+    let (out, written_at, started) = block_on(&mut *r, async move {
+        let started = now()?;
+        let spec = ProcessSpec::new(HELPER).arg("late-echo").arg("200");
+        let mut child = Child::spawn(spec).await?;
+        let mut stdin = child.stdin.take().expect("stdin is there once");
+        let mut stdout = child.stdout.take().expect("stdout is there once");
+        // Reads in 64 KiB steps (`read_to_end` zero-fills its spare room at every poll,
+        // which a debug build pays dearly for over many small reads).
+        let reader = spawn(async move {
+            let (mut out, mut buf) = (Vec::new(), vec![0; 64 * 1024]);
+            loop {
+                match stdout.read(&mut buf).await? {
+                    0 => return std::io::Result::Ok(out),
+                    n => out.extend_from_slice(&buf[..n]),
+                }
+            }
+        })?;
+        stdin.write_all(&input).await?;
+        let written_at = now()?;
+        stdin.close().await?;
+        let out = reader.await.expect("not cancelled")?;
+        assert_eq!(child.wait().await?, ExitStatus::Code(0));
+        std::io::Result::Ok((out, written_at, started))
+    })
+    .expect("the future finished")
+    .expect("no I/O error");
+    assert!(
+        out == data,
+        "{} of 512 KiB came back, or out of order",
+        out.len()
+    );
+    assert!(
+        written_at - started >= 200 * MS,
+        "the write finished {:?} after the spawn, before the child read anything",
+        written_at - started
+    );
 }
 
 pub fn async_process_stdin_stdout_stderr_wait_and_kill(b: &mut dyn Backend) {
