@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::trace::{render, TcpTrace};
+use twinreactor::trace::{render, SegmentKind, TcpTrace};
 use twinreactor::{TraceEvent, TraceLine};
 
 use codec::{Cursor, Out, Reader, ARRIVED_MAX, MAX_LINE};
@@ -124,16 +124,55 @@ impl Log {
 pub struct TraceHandle(Rc<RefCell<Log>>);
 
 impl TraceHandle {
+    /// Writes one compact line with `line` (given where and what decoding needs).
     #[inline(always)]
+    fn write(&self, line: impl FnOnce(&mut Out<'_>, &mut Cursor)) {
+        let log = &mut *self.0.borrow_mut();
+        let (mut out, cur) = log.next_line();
+        line(&mut out, cur);
+        let len = out.len;
+        log.commit(len);
+    }
+
     pub(crate) fn push(&self, at: Duration, host: u32, event: TraceEvent) {
         let log = &mut *self.0.borrow_mut();
         let (mut out, cur) = log.next_line();
-        let compact = codec::encode(&mut out, cur, nanos(at), host, &event);
+        let compact = codec::encode(&mut out, cur, at, host, &event);
         let len = out.len;
         log.commit(len);
         if !compact {
             log.others.push(event);
         }
+    }
+
+    /// Records a `tcp sent` line, as [`push`] of
+    /// [`TcpTrace::Sent`](twinreactor::trace::TcpTrace::Sent) does, without building the
+    /// event.
+    ///
+    /// [`push`]: TraceHandle::push
+    #[inline(always)]
+    pub(crate) fn push_sent(
+        &self,
+        at: Duration,
+        host: u32,
+        conn: Option<u64>,
+        segment: SegmentKind,
+        msg: u64,
+        to_host: u32,
+    ) {
+        self.write(|out, cur| {
+            codec::encode_sent(out, cur, at, host, conn, segment, msg, to_host);
+        });
+    }
+
+    /// Records a `tcp data` line, as [`push`] of
+    /// [`TcpTrace::Data`](twinreactor::trace::TcpTrace::Data) does, without building the
+    /// event.
+    ///
+    /// [`push`]: TraceHandle::push
+    #[inline(always)]
+    pub(crate) fn push_data(&self, at: Duration, host: u32, conn: u64, len: usize, waiting: usize) {
+        self.write(|out, cur| codec::encode_data(out, cur, at, host, conn, len, waiting));
     }
 
     /// Records a `tcp arrived` line of message ids `first` and `more`, as [`push`] of
@@ -144,11 +183,7 @@ impl TraceHandle {
     #[inline(always)]
     pub(crate) fn push_arrived(&self, at: Duration, host: u32, first: u64, more: &[u64]) {
         if more.len() < ARRIVED_MAX {
-            let log = &mut *self.0.borrow_mut();
-            let (mut out, cur) = log.next_line();
-            codec::encode_arrived(&mut out, cur, nanos(at), host, first, more);
-            let len = out.len;
-            log.commit(len);
+            self.write(|out, cur| codec::encode_arrived(out, cur, at, host, first, more));
         } else {
             let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
             self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
@@ -207,14 +242,6 @@ impl TraceHandle {
         let tail: Vec<TraceLine> = log.lines(log.len.saturating_sub(n)).collect();
         render(&tail)
     }
-}
-
-/// A time in nanoseconds (a trace never reaches 584 years).
-#[inline(always)]
-fn nanos(at: Duration) -> u64 {
-    at.as_secs()
-        .saturating_mul(1_000_000_000)
-        .saturating_add(u64::from(at.subsec_nanos()))
 }
 
 #[cfg(test)]
