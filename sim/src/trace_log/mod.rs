@@ -19,6 +19,15 @@ const CHUNK: usize = 64 * 1024;
 /// The first chunk's size (`CHUNK` is this times a power of two).
 const FIRST: usize = 512;
 
+/// At most this many full-size chunks (8 MiB) of finished traces are kept per thread for the
+/// next traces, whose lines then go to memory already mapped. What a reused chunk held
+/// before is never read: a chunk's lines are read up to its `used` bytes only.
+const SPARE_MAX: usize = 128;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Lines in their compact form ([`codec`]), with what decoding the first one needs.
 #[derive(Default)]
 struct Chunk {
@@ -83,8 +92,11 @@ impl Log {
             0 => FIRST,
             n => (2 * n).min(CHUNK),
         };
+        let spare = (size == CHUNK)
+            .then(|| SPARE.with(|s| s.borrow_mut().pop()))
+            .flatten();
         let fresh = Chunk {
-            bytes: vec![0; size].into_boxed_slice(),
+            bytes: spare.unwrap_or_else(|| vec![0; size].into_boxed_slice()),
             used: 0,
             first_line: self.len,
             start: self.cur,
@@ -113,6 +125,20 @@ impl Log {
             .zip(ends)
             .flat_map(|(c, end)| c.lines(end - c.first_line, &self.others))
             .skip(skip.saturating_sub(before))
+    }
+}
+
+impl Drop for Log {
+    /// Keeps the full-size chunks for the next traces on this thread (see [`SPARE_MAX`]).
+    fn drop(&mut self) {
+        let chunks = self.full.drain(..).chain([std::mem::take(&mut self.last)]);
+        let full_size = chunks.map(|c| c.bytes).filter(|b| b.len() == CHUNK);
+        // During the thread's exit the spare chunks may be gone already: these go too.
+        let _ = SPARE.try_with(|s| {
+            let mut spare = s.borrow_mut();
+            let room = SPARE_MAX.saturating_sub(spare.len());
+            spare.extend(full_size.take(room));
+        });
     }
 }
 
