@@ -104,7 +104,7 @@ impl<'a> Out<'a> {
     /// A line's tag, host and time.
     #[inline(always)]
     fn head(&mut self, cur: &mut Cursor, tag: u8, at: Duration, host: u32) {
-        let folded = u8::try_from(host).map_or(HOST_FOLLOWS, |h| h.min(HOST_FOLLOWS));
+        let folded = host.min(u32::from(HOST_FOLLOWS)) as u8;
         let moved = at != cur.at;
         self.byte(tag | folded << 4 | if moved { TIME_MOVED } else { 0 });
         if folded == HOST_FOLLOWS {
