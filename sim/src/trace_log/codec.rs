@@ -119,6 +119,7 @@ impl<'a> Out<'a> {
 
 /// Writes the line (`at`, `host`, `event`). Returns false when `event` is not of a compact
 /// kind: the caller keeps it, as the next out-of-line event.
+#[inline(always)]
 pub(super) fn encode(
     out: &mut Out<'_>,
     cur: &mut Cursor,

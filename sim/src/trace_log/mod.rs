@@ -160,6 +160,7 @@ impl TraceHandle {
         log.commit(len);
     }
 
+    #[inline(always)]
     pub(crate) fn push(&self, at: Duration, host: u32, event: TraceEvent) {
         let log = &mut *self.0.borrow_mut();
         let (mut out, cur) = log.next_line();
@@ -211,9 +212,16 @@ impl TraceHandle {
         if more.len() < ARRIVED_MAX {
             self.write(|out, cur| codec::encode_arrived(out, cur, at, host, first, more));
         } else {
-            let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
-            self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
+            self.push_long_arrival(at, host, first, more);
         }
+    }
+
+    /// [`TraceHandle::push_arrived`] of a line kept whole.
+    #[cold]
+    #[inline(never)]
+    fn push_long_arrival(&self, at: Duration, host: u32, first: u64, more: &[u64]) {
+        let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
+        self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
     }
 
     /// Whether `other` is a handle to this same trace.
