@@ -39,6 +39,16 @@ const TCP_SENT_DATA: u8 = 11;
 const TCP_DATA_ALL: u8 = 12;
 /// `tcp arrived` of one message (no count).
 const TCP_ARRIVED_ONE: u8 = 13;
+/// `tcp sent` of data from the connection, of the length and to the host of the last one
+/// from this host (only the message id follows).
+const TCP_SENT_AGAIN: u8 = 14;
+/// `tcp data` of the connection and length of the last one on this host, with nothing left
+/// waiting (nothing follows).
+const TCP_DATA_AGAIN: u8 = 15;
+
+/// Hosts below this number (those the head names) have their last `tcp sent` of data and
+/// `tcp data` remembered, for [`TCP_SENT_AGAIN`] and [`TCP_DATA_AGAIN`].
+const REMEMBERED: usize = HOST_FOLLOWS as usize;
 
 /// At most this many message ids make a compact `tcp arrived` line (more, joined at one
 /// instant, are rare: such a line is kept whole).
@@ -57,6 +67,10 @@ pub(super) struct Cursor {
     msg: u64,
     /// The index of the next event kept out of line.
     other: usize,
+    /// By host: the connection, length and destination of its last `tcp sent` of data.
+    sent: [(u64, usize, u32); REMEMBERED],
+    /// By host: the connection and length of its last `tcp data`.
+    data: [(u64, usize); REMEMBERED],
 }
 
 /// Where a line is written, and how many bytes it has taken.
@@ -203,6 +217,16 @@ pub(super) fn encode_sent(
 ) {
     match (conn, segment) {
         (Some(conn), SegmentKind::Data(len)) => {
+            let line = (conn, len, to_host);
+            match cur.sent.get_mut(host as usize) {
+                Some(last) if *last == line => {
+                    out.head(cur, TCP_SENT_AGAIN, at, host);
+                    out.put_msg(cur, msg);
+                    return;
+                }
+                Some(last) => *last = line,
+                None => {}
+            }
             out.head(cur, TCP_SENT_DATA, at, host);
             out.put(conn);
             out.put(len as u64);
@@ -243,6 +267,14 @@ pub(super) fn encode_data(
     len: usize,
     waiting: usize,
 ) {
+    match cur.data.get_mut(host as usize) {
+        Some(last) if *last == (conn, len) && waiting == 0 => {
+            out.head(cur, TCP_DATA_AGAIN, at, host);
+            return;
+        }
+        Some(last) => *last = (conn, len),
+        None => {}
+    }
     let tag = if waiting == 0 { TCP_DATA_ALL } else { TCP_DATA };
     out.head(cur, tag, at, host);
     out.put(conn);
@@ -302,6 +334,15 @@ impl<'a> Reader<'a> {
             TIMER_FIRED => TraceEvent::TimerFired(TimerId::from_raw(self.get())),
             COMPLETED => TraceEvent::Completed(CompletionId::from_raw(self.get())),
             REMOTE_RAN => TraceEvent::RemoteRan(self.get()),
+            TCP_SENT_AGAIN => {
+                let (conn, len, to_host) = cur.sent[host as usize];
+                TraceEvent::Tcp(TcpTrace::Sent {
+                    conn: Some(ConnId::from_raw(conn)),
+                    segment: SegmentKind::Data(len),
+                    msg: self.get_msg(cur),
+                    to_host,
+                })
+            }
             TCP_SENT | TCP_SENT_BARE | TCP_SENT_DATA => {
                 let conn = (tag != TCP_SENT_BARE).then(|| ConnId::from_raw(self.get()));
                 let kind = if tag == TCP_SENT_DATA {
@@ -320,6 +361,11 @@ impl<'a> Reader<'a> {
                 };
                 let msg = self.get_msg(cur);
                 let to_host = self.get() as u32;
+                if let (TCP_SENT_DATA, Some(c), SegmentKind::Data(len)) = (tag, conn, segment) {
+                    if let Some(last) = cur.sent.get_mut(host as usize) {
+                        *last = (c.raw(), len, to_host);
+                    }
+                }
                 TraceEvent::Tcp(TcpTrace::Sent {
                     conn,
                     segment,
@@ -344,7 +390,18 @@ impl<'a> Reader<'a> {
                 } else {
                     0
                 };
+                if let Some(last) = cur.data.get_mut(host as usize) {
+                    *last = (conn.raw(), len);
+                }
                 TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting })
+            }
+            TCP_DATA_AGAIN => {
+                let (conn, len) = cur.data[host as usize];
+                TraceEvent::Tcp(TcpTrace::Data {
+                    conn: ConnId::from_raw(conn),
+                    len,
+                    waiting: 0,
+                })
             }
             TCP_READ_CLOSED => TraceEvent::Tcp(TcpTrace::ReadClosed {
                 conn: ConnId::from_raw(self.get()),

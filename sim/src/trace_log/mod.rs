@@ -288,7 +288,7 @@ mod tests {
     use super::TraceHandle;
 
     /// The `i`-th of a mix of compact and out-of-line events, with ids and times that grow,
-    /// shrink and jump.
+    /// shrink and jump, some repeating what the same host's line of its kind said before.
     fn line(i: u64) -> TraceLine {
         let conn = Some(ConnId::from_raw(i % 3));
         let event = match i % 7 {
@@ -296,7 +296,7 @@ mod tests {
             1 => TraceEvent::Note(format!("n{i}").into()),
             2 => TraceEvent::Tcp(TcpTrace::Sent {
                 conn,
-                segment: SegmentKind::Data(i as usize),
+                segment: SegmentKind::Data(if i % 4 == 2 { i as usize } else { 64 }),
                 msg: i,
                 to_host: 1,
             }),
@@ -311,7 +311,7 @@ mod tests {
             }),
             5 => TraceEvent::RunBegan,
             _ => TraceEvent::Tcp(TcpTrace::Data {
-                conn: ConnId::from_raw(i),
+                conn: ConnId::from_raw(i % 2),
                 len: 64,
                 waiting: (i % 3) as usize,
             }),
