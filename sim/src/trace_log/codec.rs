@@ -5,9 +5,10 @@
 //! before's (high bit; the difference follows). The frequent kinds follow with their ids and
 //! numbers, message ids again as a difference from the message id written last; the most
 //! frequent shapes (`tcp sent` of data, `tcp data` with nothing waiting, `tcp arrived` of
-//! one message) have tags of their own that spare a byte. Any other kind is written as the
-//! bare tag [`OTHER`] and its event is kept whole beside the bytes, in order. Text (notes,
-//! event names, addresses) is therefore produced only when a line is rendered.
+//! one message, a host's repeat of its last `tcp sent` of data or `tcp data`) have tags of
+//! their own that spare bytes. Any other kind is written as the bare tag [`OTHER`] and its
+//! event is kept whole beside the bytes, in order. Text (notes, event names, addresses) is
+//! therefore produced only when a line is rendered.
 
 use std::time::Duration;
 
