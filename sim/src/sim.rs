@@ -390,6 +390,51 @@ impl Sim {
         self.next_msg - 1
     }
 
+    /// Records a `tcp sent` line, as `record` would, without building the event (unless
+    /// the `tracing` bridge needs it).
+    pub(crate) fn record_sent(
+        &mut self,
+        conn: Option<u64>,
+        segment: twinreactor::trace::SegmentKind,
+        msg: u64,
+        to_host: u32,
+    ) {
+        if self.config.record_trace {
+            #[cfg(feature = "tracing")]
+            crate::tracing_bridge::recorded(
+                self.clock,
+                self.current as u32,
+                &TraceEvent::Tcp(twinreactor::trace::TcpTrace::Sent {
+                    conn: conn.map(twinreactor::ConnId::from_raw),
+                    segment,
+                    msg,
+                    to_host,
+                }),
+            );
+            self.trace
+                .push_sent(self.clock, self.current as u32, conn, segment, msg, to_host);
+        }
+    }
+
+    /// Records a `tcp data` line, as `record` would, without building the event (unless
+    /// the `tracing` bridge needs it).
+    pub(crate) fn record_data(&mut self, conn: u64, len: usize, waiting: usize) {
+        if self.config.record_trace {
+            #[cfg(feature = "tracing")]
+            crate::tracing_bridge::recorded(
+                self.clock,
+                self.current as u32,
+                &TraceEvent::Tcp(twinreactor::trace::TcpTrace::Data {
+                    conn: twinreactor::ConnId::from_raw(conn),
+                    len,
+                    waiting,
+                }),
+            );
+            self.trace
+                .push_data(self.clock, self.current as u32, conn, len, waiting);
+        }
+    }
+
     /// Records the `tcp arrived` line of message ids `first` and `more`, as `record` would,
     /// without building the event's `Vec` (unless the `tracing` bridge needs the event).
     pub(crate) fn record_arrived(&mut self, first: u64, more: &[u64]) {

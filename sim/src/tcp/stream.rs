@@ -173,12 +173,7 @@ impl Sim {
         to_host: usize,
     ) -> u64 {
         let msg = self.next_message();
-        self.record(TraceEvent::Tcp(TcpTrace::Sent {
-            conn: from.map(ConnId::from_raw),
-            segment,
-            msg,
-            to_host: to_host as u32,
-        }));
+        self.record_sent(from, segment, msg, to_host as u32);
         msg
     }
 
@@ -325,11 +320,7 @@ impl Sim {
             self.tcp_schedule_send(sender);
         }
         let waiting = buf.len() - n;
-        self.record(TraceEvent::Tcp(TcpTrace::Data {
-            conn,
-            len: n,
-            waiting,
-        }));
+        self.record_data(id, n, waiting);
         protocol.data(self, conn, &buf.as_slice()[..n]);
         buf.consume(n);
         if buf.is_empty() {

@@ -2,10 +2,13 @@
 //!
 //! A line's head byte holds its kind's tag (low 4 bits), its host (3 bits; [`HOST_FOLLOWS`]
 //! when the host number follows instead) and whether its time differs from the line
-//! before's (high bit; the difference follows). The frequent kinds follow with their ids and numbers, message ids again as a
-//! difference from the message id written last; any other kind is written as the bare tag
-//! [`OTHER`] and its event is kept whole beside the bytes, in order. Text (notes, event
-//! names, addresses) is therefore produced only when a line is rendered.
+//! before's (high bit; the difference follows). The frequent kinds follow with their ids and
+//! numbers, message ids again as a difference from the message id written last; the most
+//! frequent shapes (`tcp sent` of data, `tcp data` with nothing waiting, `tcp arrived` of
+//! one message, a host's repeat of its last `tcp sent` of data or `tcp data`) have tags of
+//! their own that spare bytes. Any other kind is written as the bare tag [`OTHER`] and its
+//! event is kept whole beside the bytes, in order. Text (notes, event names, addresses) is
+//! therefore produced only when a line is rendered.
 
 use std::time::Duration;
 
@@ -31,6 +34,22 @@ const TCP_DATA: u8 = 7;
 const TCP_READ_CLOSED: u8 = 8;
 const TCP_PAUSE: u8 = 9;
 const TCP_RESUME: u8 = 10;
+/// `tcp sent` of data from a connection (no segment kind byte).
+const TCP_SENT_DATA: u8 = 11;
+/// `tcp data` with nothing left waiting (no `waiting` number).
+const TCP_DATA_ALL: u8 = 12;
+/// `tcp arrived` of one message (no count).
+const TCP_ARRIVED_ONE: u8 = 13;
+/// `tcp sent` of data from the connection, of the length and to the host of the last one
+/// from this host (only the message id follows).
+const TCP_SENT_AGAIN: u8 = 14;
+/// `tcp data` of the connection and length of the last one on this host, with nothing left
+/// waiting (nothing follows).
+const TCP_DATA_AGAIN: u8 = 15;
+
+/// Hosts below this number (those the head names) have their last `tcp sent` of data and
+/// `tcp data` remembered, for [`TCP_SENT_AGAIN`] and [`TCP_DATA_AGAIN`].
+const REMEMBERED: usize = HOST_FOLLOWS as usize;
 
 /// At most this many message ids make a compact `tcp arrived` line (more, joined at one
 /// instant, are rare: such a line is kept whole).
@@ -43,12 +62,16 @@ pub(super) const MAX_LINE: usize = 64;
 /// What decoding the next line needs to know of the lines before it.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Cursor {
-    /// The time of the line before, in nanoseconds.
-    nanos: u64,
+    /// The time of the line before.
+    at: Duration,
     /// The message id written last.
     msg: u64,
     /// The index of the next event kept out of line.
     other: usize,
+    /// By host: the connection, length and destination of its last `tcp sent` of data.
+    sent: [(u64, usize, u32); REMEMBERED],
+    /// By host: the connection and length of its last `tcp data`.
+    data: [(u64, usize); REMEMBERED],
 }
 
 /// Where a line is written, and how many bytes it has taken.
@@ -62,9 +85,11 @@ impl<'a> Out<'a> {
         Self { buf, len: 0 }
     }
 
+    /// Writes `b` next. A line never takes more than [`MAX_LINE`] bytes: the index wraps
+    /// only so that there is no bounds check.
     #[inline(always)]
     fn byte(&mut self, b: u8) {
-        self.buf[self.len] = b;
+        self.buf[self.len % MAX_LINE] = b;
         self.len += 1;
     }
 
@@ -93,59 +118,127 @@ impl<'a> Out<'a> {
 
     /// A line's tag, host and time.
     #[inline(always)]
-    fn head(&mut self, cur: &mut Cursor, tag: u8, nanos: u64, host: u32) {
-        let folded = u8::try_from(host).map_or(HOST_FOLLOWS, |h| h.min(HOST_FOLLOWS));
-        let moved = nanos != cur.nanos;
+    fn head(&mut self, cur: &mut Cursor, tag: u8, at: Duration, host: u32) {
+        let folded = host.min(u32::from(HOST_FOLLOWS)) as u8;
+        let moved = at != cur.at;
         self.byte(tag | folded << 4 | if moved { TIME_MOVED } else { 0 });
         if folded == HOST_FOLLOWS {
             self.put(u64::from(host));
         }
         if moved {
-            self.put_signed(nanos.wrapping_sub(cur.nanos));
-            cur.nanos = nanos;
+            self.put_signed(nanos(at).wrapping_sub(nanos(cur.at)));
+            cur.at = at;
         }
     }
 }
 
-/// Writes the line (`nanos`, `host`, `event`). Returns false when `event` is not of a
-/// compact kind: the caller keeps it, as the next out-of-line event.
+/// Writes the line (`at`, `host`, `event`). Returns false when `event` is not of a compact
+/// kind: the caller keeps it, as the next out-of-line event.
 #[inline(always)]
 pub(super) fn encode(
     out: &mut Out<'_>,
     cur: &mut Cursor,
-    nanos: u64,
+    at: Duration,
     host: u32,
     event: &TraceEvent,
 ) -> bool {
-    let tag = match event {
-        TraceEvent::TimerFired(_) => TIMER_FIRED,
-        TraceEvent::Completed(_) => COMPLETED,
-        TraceEvent::RemoteRan(_) => REMOTE_RAN,
-        TraceEvent::Tcp(tcp) => match tcp {
-            TcpTrace::Sent { conn: Some(_), .. } => TCP_SENT,
-            TcpTrace::Sent { conn: None, .. } => TCP_SENT_BARE,
-            TcpTrace::Arrived { msgs } if msgs.len() <= ARRIVED_MAX => TCP_ARRIVED,
-            TcpTrace::Data { .. } => TCP_DATA,
-            TcpTrace::ReadClosed { .. } => TCP_READ_CLOSED,
-            TcpTrace::PauseProducing { .. } => TCP_PAUSE,
-            TcpTrace::ResumeProducing { .. } => TCP_RESUME,
-            _ => OTHER,
-        },
-        _ => OTHER,
-    };
-    out.head(cur, tag, nanos, host);
     match event {
-        TraceEvent::TimerFired(t) => out.put(t.raw()),
-        TraceEvent::Completed(c) => out.put(c.raw()),
-        TraceEvent::RemoteRan(n) => out.put(*n),
+        TraceEvent::TimerFired(t) => {
+            out.head(cur, TIMER_FIRED, at, host);
+            out.put(t.raw());
+        }
+        TraceEvent::Completed(c) => {
+            out.head(cur, COMPLETED, at, host);
+            out.put(c.raw());
+        }
+        TraceEvent::RemoteRan(n) => {
+            out.head(cur, REMOTE_RAN, at, host);
+            out.put(*n);
+        }
         TraceEvent::Tcp(TcpTrace::Sent {
             conn,
             segment,
             msg,
             to_host,
-        }) => {
-            if let Some(conn) = conn {
-                out.put(conn.raw());
+        }) => encode_sent(
+            out,
+            cur,
+            at,
+            host,
+            conn.map(ConnId::raw),
+            *segment,
+            *msg,
+            *to_host,
+        ),
+        TraceEvent::Tcp(TcpTrace::Arrived { msgs }) if msgs.len() <= ARRIVED_MAX => {
+            match msgs.split_first() {
+                Some((first, more)) => encode_arrived(out, cur, at, host, *first, more),
+                None => {
+                    out.head(cur, TCP_ARRIVED, at, host);
+                    out.put(0);
+                }
+            }
+        }
+        TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting }) => {
+            encode_data(out, cur, at, host, conn.raw(), *len, *waiting);
+        }
+        TraceEvent::Tcp(TcpTrace::ReadClosed { conn }) => {
+            out.head(cur, TCP_READ_CLOSED, at, host);
+            out.put(conn.raw());
+        }
+        TraceEvent::Tcp(TcpTrace::PauseProducing { conn }) => {
+            out.head(cur, TCP_PAUSE, at, host);
+            out.put(conn.raw());
+        }
+        TraceEvent::Tcp(TcpTrace::ResumeProducing { conn }) => {
+            out.head(cur, TCP_RESUME, at, host);
+            out.put(conn.raw());
+        }
+        _ => {
+            out.head(cur, OTHER, at, host);
+            cur.other += 1;
+            return false;
+        }
+    }
+    true
+}
+
+/// Writes a `tcp sent` line, the bytes [`encode`] writes for one.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn encode_sent(
+    out: &mut Out<'_>,
+    cur: &mut Cursor,
+    at: Duration,
+    host: u32,
+    conn: Option<u64>,
+    segment: SegmentKind,
+    msg: u64,
+    to_host: u32,
+) {
+    match (conn, segment) {
+        (Some(conn), SegmentKind::Data(len)) => {
+            let line = (conn, len, to_host);
+            match cur.sent.get_mut(host as usize) {
+                Some(last) if *last == line => {
+                    out.head(cur, TCP_SENT_AGAIN, at, host);
+                    out.put_msg(cur, msg);
+                    return;
+                }
+                Some(last) => *last = line,
+                None => {}
+            }
+            out.head(cur, TCP_SENT_DATA, at, host);
+            out.put(conn);
+            out.put(len as u64);
+        }
+        (conn, segment) => {
+            match conn {
+                Some(conn) => {
+                    out.head(cur, TCP_SENT, at, host);
+                    out.put(conn);
+                }
+                None => out.head(cur, TCP_SENT_BARE, at, host),
             }
             match segment {
                 SegmentKind::Syn => out.byte(0),
@@ -153,33 +246,43 @@ pub(super) fn encode(
                 SegmentKind::Ack => out.byte(2),
                 SegmentKind::Data(len) => {
                     out.byte(3);
-                    out.put(*len as u64);
+                    out.put(len as u64);
                 }
                 SegmentKind::Fin => out.byte(4),
                 SegmentKind::Rst => out.byte(5),
             }
-            out.put_msg(cur, *msg);
-            out.put(u64::from(*to_host));
-        }
-        TraceEvent::Tcp(TcpTrace::Arrived { msgs }) if tag == TCP_ARRIVED => {
-            arrived(out, cur, msgs.len(), msgs.iter().copied());
-        }
-        TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting }) => {
-            out.put(conn.raw());
-            out.put(*len as u64);
-            out.put(*waiting as u64);
-        }
-        TraceEvent::Tcp(
-            TcpTrace::ReadClosed { conn }
-            | TcpTrace::PauseProducing { conn }
-            | TcpTrace::ResumeProducing { conn },
-        ) => out.put(conn.raw()),
-        _ => {
-            cur.other += 1;
-            return false;
         }
     }
-    true
+    out.put_msg(cur, msg);
+    out.put(u64::from(to_host));
+}
+
+/// Writes a `tcp data` line, the bytes [`encode`] writes for one.
+#[inline(always)]
+pub(super) fn encode_data(
+    out: &mut Out<'_>,
+    cur: &mut Cursor,
+    at: Duration,
+    host: u32,
+    conn: u64,
+    len: usize,
+    waiting: usize,
+) {
+    match cur.data.get_mut(host as usize) {
+        Some(last) if *last == (conn, len) && waiting == 0 => {
+            out.head(cur, TCP_DATA_AGAIN, at, host);
+            return;
+        }
+        Some(last) => *last = (conn, len),
+        None => {}
+    }
+    let tag = if waiting == 0 { TCP_DATA_ALL } else { TCP_DATA };
+    out.head(cur, tag, at, host);
+    out.put(conn);
+    out.put(len as u64);
+    if waiting != 0 {
+        out.put(waiting as u64);
+    }
 }
 
 /// Writes a `tcp arrived` line of message ids `first` and `more` (at most
@@ -188,20 +291,19 @@ pub(super) fn encode(
 pub(super) fn encode_arrived(
     out: &mut Out<'_>,
     cur: &mut Cursor,
-    nanos: u64,
+    at: Duration,
     host: u32,
     first: u64,
     more: &[u64],
 ) {
-    out.head(cur, TCP_ARRIVED, nanos, host);
-    let msgs = std::iter::once(first).chain(more.iter().copied());
-    arrived(out, cur, 1 + more.len(), msgs);
-}
-
-#[inline(always)]
-fn arrived(out: &mut Out<'_>, cur: &mut Cursor, count: usize, msgs: impl Iterator<Item = u64>) {
-    out.put(count as u64);
-    for msg in msgs {
+    if more.is_empty() {
+        out.head(cur, TCP_ARRIVED_ONE, at, host);
+    } else {
+        out.head(cur, TCP_ARRIVED, at, host);
+        out.put(1 + more.len() as u64);
+    }
+    out.put_msg(cur, first);
+    for &msg in more {
         out.put_msg(cur, msg);
     }
 }
@@ -226,17 +328,30 @@ impl<'a> Reader<'a> {
             folded => u32::from(folded),
         };
         if head & TIME_MOVED != 0 {
-            cur.nanos = cur.nanos.wrapping_add(self.get_signed());
+            cur.at = Duration::from_nanos(nanos(cur.at).wrapping_add(self.get_signed()));
         }
         let tag = head & 0xf;
         let event = match tag {
             TIMER_FIRED => TraceEvent::TimerFired(TimerId::from_raw(self.get())),
             COMPLETED => TraceEvent::Completed(CompletionId::from_raw(self.get())),
             REMOTE_RAN => TraceEvent::RemoteRan(self.get()),
-            TCP_SENT | TCP_SENT_BARE => {
-                let conn = (tag == TCP_SENT).then(|| ConnId::from_raw(self.get()));
-                let kind = self.bytes[self.pos];
-                self.pos += 1;
+            TCP_SENT_AGAIN => {
+                let (conn, len, to_host) = cur.sent[host as usize];
+                TraceEvent::Tcp(TcpTrace::Sent {
+                    conn: Some(ConnId::from_raw(conn)),
+                    segment: SegmentKind::Data(len),
+                    msg: self.get_msg(cur),
+                    to_host,
+                })
+            }
+            TCP_SENT | TCP_SENT_BARE | TCP_SENT_DATA => {
+                let conn = (tag != TCP_SENT_BARE).then(|| ConnId::from_raw(self.get()));
+                let kind = if tag == TCP_SENT_DATA {
+                    3
+                } else {
+                    self.pos += 1;
+                    self.bytes[self.pos - 1]
+                };
                 let segment = match kind {
                     0 => SegmentKind::Syn,
                     1 => SegmentKind::SynAck,
@@ -247,6 +362,11 @@ impl<'a> Reader<'a> {
                 };
                 let msg = self.get_msg(cur);
                 let to_host = self.get() as u32;
+                if let (TCP_SENT_DATA, Some(c), SegmentKind::Data(len)) = (tag, conn, segment) {
+                    if let Some(last) = cur.sent.get_mut(host as usize) {
+                        *last = (c.raw(), len, to_host);
+                    }
+                }
                 TraceEvent::Tcp(TcpTrace::Sent {
                     conn,
                     segment,
@@ -254,16 +374,35 @@ impl<'a> Reader<'a> {
                     to_host,
                 })
             }
-            TCP_ARRIVED => {
-                let n = self.get() as usize;
+            TCP_ARRIVED | TCP_ARRIVED_ONE => {
+                let n = if tag == TCP_ARRIVED {
+                    self.get() as usize
+                } else {
+                    1
+                };
                 let msgs = (0..n).map(|_| self.get_msg(cur)).collect();
                 TraceEvent::Tcp(TcpTrace::Arrived { msgs })
             }
-            TCP_DATA => {
+            TCP_DATA | TCP_DATA_ALL => {
                 let conn = ConnId::from_raw(self.get());
                 let len = self.get() as usize;
-                let waiting = self.get() as usize;
+                let waiting = if tag == TCP_DATA {
+                    self.get() as usize
+                } else {
+                    0
+                };
+                if let Some(last) = cur.data.get_mut(host as usize) {
+                    *last = (conn.raw(), len);
+                }
                 TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting })
+            }
+            TCP_DATA_AGAIN => {
+                let (conn, len) = cur.data[host as usize];
+                TraceEvent::Tcp(TcpTrace::Data {
+                    conn: ConnId::from_raw(conn),
+                    len,
+                    waiting: 0,
+                })
             }
             TCP_READ_CLOSED => TraceEvent::Tcp(TcpTrace::ReadClosed {
                 conn: ConnId::from_raw(self.get()),
@@ -280,7 +419,7 @@ impl<'a> Reader<'a> {
             }
         };
         TraceLine {
-            at: Duration::from_nanos(cur.nanos),
+            at: cur.at,
             host,
             event,
         }
@@ -309,4 +448,12 @@ impl<'a> Reader<'a> {
             shift += 7;
         }
     }
+}
+
+/// A time in nanoseconds (a trace never reaches 584 years).
+#[inline(always)]
+fn nanos(at: Duration) -> u64 {
+    at.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(at.subsec_nanos()))
 }

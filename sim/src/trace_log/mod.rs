@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::trace::{render, TcpTrace};
+use twinreactor::trace::{render, SegmentKind, TcpTrace};
 use twinreactor::{TraceEvent, TraceLine};
 
 use codec::{Cursor, Out, Reader, ARRIVED_MAX, MAX_LINE};
@@ -18,6 +18,15 @@ const CHUNK: usize = 64 * 1024;
 
 /// The first chunk's size (`CHUNK` is this times a power of two).
 const FIRST: usize = 512;
+
+/// At most this many full-size chunks (8 MiB) of finished traces are kept per thread for the
+/// next traces, whose lines then go to memory already mapped. What a reused chunk held
+/// before is never read: a chunk's lines are read up to its `used` bytes only.
+const SPARE_MAX: usize = 128;
+
+thread_local! {
+    static SPARE: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Lines in their compact form ([`codec`]), with what decoding the first one needs.
 #[derive(Default)]
@@ -83,8 +92,11 @@ impl Log {
             0 => FIRST,
             n => (2 * n).min(CHUNK),
         };
+        let spare = (size == CHUNK)
+            .then(|| SPARE.with(|s| s.borrow_mut().pop()))
+            .flatten();
         let fresh = Chunk {
-            bytes: vec![0; size].into_boxed_slice(),
+            bytes: spare.unwrap_or_else(|| vec![0; size].into_boxed_slice()),
             used: 0,
             first_line: self.len,
             start: self.cur,
@@ -116,6 +128,20 @@ impl Log {
     }
 }
 
+impl Drop for Log {
+    /// Keeps the full-size chunks for the next traces on this thread (see [`SPARE_MAX`]).
+    fn drop(&mut self) {
+        let chunks = self.full.drain(..).chain([std::mem::take(&mut self.last)]);
+        let full_size = chunks.map(|c| c.bytes).filter(|b| b.len() == CHUNK);
+        // During the thread's exit the spare chunks may be gone already: these go too.
+        let _ = SPARE.try_with(|s| {
+            let mut spare = s.borrow_mut();
+            let room = SPARE_MAX.saturating_sub(spare.len());
+            spare.extend(full_size.take(room));
+        });
+    }
+}
+
 /// A shared, read-only view of a simulation's trace.
 ///
 /// A test harness that hands the [`Sim`](crate::Sim) to code as `Box<dyn Reactor>` keeps
@@ -124,16 +150,56 @@ impl Log {
 pub struct TraceHandle(Rc<RefCell<Log>>);
 
 impl TraceHandle {
+    /// Writes one compact line with `line` (given where and what decoding needs).
+    #[inline(always)]
+    fn write(&self, line: impl FnOnce(&mut Out<'_>, &mut Cursor)) {
+        let log = &mut *self.0.borrow_mut();
+        let (mut out, cur) = log.next_line();
+        line(&mut out, cur);
+        let len = out.len;
+        log.commit(len);
+    }
+
     #[inline(always)]
     pub(crate) fn push(&self, at: Duration, host: u32, event: TraceEvent) {
         let log = &mut *self.0.borrow_mut();
         let (mut out, cur) = log.next_line();
-        let compact = codec::encode(&mut out, cur, nanos(at), host, &event);
+        let compact = codec::encode(&mut out, cur, at, host, &event);
         let len = out.len;
         log.commit(len);
         if !compact {
             log.others.push(event);
         }
+    }
+
+    /// Records a `tcp sent` line, as [`push`] of
+    /// [`TcpTrace::Sent`](twinreactor::trace::TcpTrace::Sent) does, without building the
+    /// event.
+    ///
+    /// [`push`]: TraceHandle::push
+    #[inline(always)]
+    pub(crate) fn push_sent(
+        &self,
+        at: Duration,
+        host: u32,
+        conn: Option<u64>,
+        segment: SegmentKind,
+        msg: u64,
+        to_host: u32,
+    ) {
+        self.write(|out, cur| {
+            codec::encode_sent(out, cur, at, host, conn, segment, msg, to_host);
+        });
+    }
+
+    /// Records a `tcp data` line, as [`push`] of
+    /// [`TcpTrace::Data`](twinreactor::trace::TcpTrace::Data) does, without building the
+    /// event.
+    ///
+    /// [`push`]: TraceHandle::push
+    #[inline(always)]
+    pub(crate) fn push_data(&self, at: Duration, host: u32, conn: u64, len: usize, waiting: usize) {
+        self.write(|out, cur| codec::encode_data(out, cur, at, host, conn, len, waiting));
     }
 
     /// Records a `tcp arrived` line of message ids `first` and `more`, as [`push`] of
@@ -144,15 +210,18 @@ impl TraceHandle {
     #[inline(always)]
     pub(crate) fn push_arrived(&self, at: Duration, host: u32, first: u64, more: &[u64]) {
         if more.len() < ARRIVED_MAX {
-            let log = &mut *self.0.borrow_mut();
-            let (mut out, cur) = log.next_line();
-            codec::encode_arrived(&mut out, cur, nanos(at), host, first, more);
-            let len = out.len;
-            log.commit(len);
+            self.write(|out, cur| codec::encode_arrived(out, cur, at, host, first, more));
         } else {
-            let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
-            self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
+            self.push_long_arrival(at, host, first, more);
         }
+    }
+
+    /// [`TraceHandle::push_arrived`] of a line kept whole.
+    #[cold]
+    #[inline(never)]
+    fn push_long_arrival(&self, at: Duration, host: u32, first: u64, more: &[u64]) {
+        let msgs = std::iter::once(first).chain(more.iter().copied()).collect();
+        self.push(at, host, TraceEvent::Tcp(TcpTrace::Arrived { msgs }));
     }
 
     /// Whether `other` is a handle to this same trace.
@@ -209,14 +278,6 @@ impl TraceHandle {
     }
 }
 
-/// A time in nanoseconds (a trace never reaches 584 years).
-#[inline(always)]
-fn nanos(at: Duration) -> u64 {
-    at.as_secs()
-        .saturating_mul(1_000_000_000)
-        .saturating_add(u64::from(at.subsec_nanos()))
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -227,7 +288,7 @@ mod tests {
     use super::TraceHandle;
 
     /// The `i`-th of a mix of compact and out-of-line events, with ids and times that grow,
-    /// shrink and jump.
+    /// shrink and jump, some repeating what the same host's line of its kind said before.
     fn line(i: u64) -> TraceLine {
         let conn = Some(ConnId::from_raw(i % 3));
         let event = match i % 7 {
@@ -235,7 +296,7 @@ mod tests {
             1 => TraceEvent::Note(format!("n{i}").into()),
             2 => TraceEvent::Tcp(TcpTrace::Sent {
                 conn,
-                segment: SegmentKind::Data(i as usize),
+                segment: SegmentKind::Data(if i % 4 == 2 { i as usize } else { 64 }),
                 msg: i,
                 to_host: 1,
             }),
@@ -250,7 +311,7 @@ mod tests {
             }),
             5 => TraceEvent::RunBegan,
             _ => TraceEvent::Tcp(TcpTrace::Data {
-                conn: ConnId::from_raw(i),
+                conn: ConnId::from_raw(i % 2),
                 len: 64,
                 waiting: (i % 3) as usize,
             }),
