@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use twinreactor::{
     ConnId, ConnectError, Disconnect, Reactor, ReactorExt, StreamFactory, StreamProtocol, Tcp,
+    TcpError,
 };
 use twinreactor_sim::{Sim, SimConfig, TcpConfig};
 
@@ -405,6 +406,38 @@ fn sim_tcp_ephemeral_ports_are_sequential() {
     assert_eq!(ports, [49152, 49154, 49155]);
     sim.after(Duration::from_millis(1), |r| r.stop().unwrap());
     sim.run().unwrap();
+}
+
+/// Every ephemeral port in use: the next connect is `Io(AddrNotAvailable)` at once and starts
+/// nothing; once the connects have ended (refused), their ports serve again.
+#[test]
+fn sim_tcp_connect_with_every_ephemeral_port_in_use_is_addr_not_available() {
+    let mut sim = Sim::new(1);
+    let seen = Seen::default();
+    let to: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let mut started = Vec::new();
+    let refused = loop {
+        let client = Box::new(Recorder::new("c", &seen));
+        match sim.connect_tcp(to, client, Duration::from_secs(1)) {
+            Ok(id) => started.push(id),
+            Err(e) => break e,
+        }
+        assert!(
+            started.len() <= 1 << 14,
+            "more connects than ephemeral ports"
+        );
+    };
+    assert_eq!(refused, TcpError::Io(std::io::ErrorKind::AddrNotAvailable));
+    assert_eq!(started.len(), 65535 - 49152 + 1);
+    // Nothing listens on port 9: the refusals end every connect, and free their ports.
+    sim.after(Duration::from_millis(1), |r| r.crash().unwrap());
+    sim.run().unwrap();
+    let again = sim.connect_tcp(
+        to,
+        Box::new(Recorder::new("c", &seen)),
+        Duration::from_secs(1),
+    );
+    assert!(again.is_ok(), "{again:?}");
 }
 
 /// A connection's trace: connect, exchange, half-close and close, with a fixed seed.

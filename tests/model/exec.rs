@@ -319,6 +319,10 @@ fn io_op(r: &mut dyn Reactor, ctx: &Ctx, op: &Op) -> Option<()> {
                             m.io.connect_timers.insert(id.raw(), t);
                         }
                     }
+                    // A body that connects from every accepted connection to its own
+                    // listener doubles the connections at each round trip, until every
+                    // ephemeral port is in use (on an OS too): then no connect starts.
+                    Err(TcpError::Io(std::io::ErrorKind::AddrNotAvailable)) if !closed => {}
                     Err(e) => {
                         let shut = refused(&mut m, e == TcpError::ShutDown);
                         assert!(shut, "connect_tcp: {e:?}");
