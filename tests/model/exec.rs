@@ -31,6 +31,9 @@ const LOOPBACK: &str = "127.0.0.1:0";
 /// A raw id no reactor issues within a sequence.
 const UNKNOWN: u64 = 1 << 40;
 
+/// The most connections one sequence makes (see `Op::Connect`).
+const MAX_CONNS: usize = 256;
+
 /// Locks the model (a failed check elsewhere must not hide behind a poisoned lock).
 pub fn lock(ctx: &Ctx) -> MutexGuard<'_, Shadow> {
     ctx.lock().unwrap_or_else(PoisonError::into_inner)
@@ -305,7 +308,15 @@ fn io_op(r: &mut dyn Reactor, ctx: &Ctx, op: &Op) -> Option<()> {
         }
         Op::Connect { to, client } => {
             let n = m.io.listeners.len();
-            if let Some(l) = m.io.listeners.get(usize::from(*to) % n.max(1)) {
+            // A body that connects from every accepted connection to its own listener
+            // doubles the connections at each round trip: past `MAX_CONNS`, no more
+            // connects, so that one sequence stays a sequence and not a fork bomb.
+            let room = m.io.conns.len() < MAX_CONNS;
+            let listener =
+                m.io.listeners
+                    .get(usize::from(*to) % n.max(1))
+                    .filter(|_| room);
+            if let Some(l) = listener {
                 let to = l.1;
                 let proto = Stream::client(ctx, client);
                 match r.connect_tcp(to, Box::new(proto), Duration::from_secs(5)) {
