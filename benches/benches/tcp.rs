@@ -5,8 +5,8 @@
 //! asks about.
 //!
 //! Run with `cargo bench -p twinreactor-benches --bench tcp`. Set `ONLY=text` to run only
-//! the contenders whose name contains `text`, and `SCALE=x` to multiply every round-trip
-//! count by `x` (default 1).
+//! the contenders whose name contains `text`, `CONNS=n` to run only the rows of `n`
+//! connections, and `SCALE=x` to multiply every round-trip count by `x` (default 1).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -208,6 +208,7 @@ impl Row {
 
 fn main() {
     let only = std::env::var("ONLY").unwrap_or_default();
+    let only_conns: Option<usize> = std::env::var("CONNS").ok().and_then(|s| s.parse().ok());
     let scale: f64 = std::env::var("SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -288,7 +289,7 @@ fn main() {
     let mut rows = Vec::new();
     println!("TCP ping-pong, {MSG}-byte messages (round trips per second, best of 3)");
     for (name, conns, rts, run) in contenders {
-        if !name.contains(only.as_str()) {
+        if !name.contains(only.as_str()) || only_conns.is_some_and(|n| n != conns) {
             continue;
         }
         // Best of three, as the other benches: the first run of a process also pays for

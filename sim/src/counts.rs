@@ -28,6 +28,14 @@ impl Counts {
         Self { tree, total }
     }
 
+    /// Makes these the slots holding `counts`, in order, keeping the room already had.
+    pub(crate) fn refill(&mut self, counts: impl IntoIterator<Item = usize>) {
+        let mut tree = std::mem::take(&mut self.tree);
+        tree.clear();
+        tree.extend(counts);
+        *self = Self::from_counts(tree);
+    }
+
     /// The sum of every slot.
     pub(crate) fn total(&self) -> usize {
         self.total
@@ -69,17 +77,19 @@ impl Counts {
     /// The slot of item number `k` (`k < total`), counting the items slot by slot.
     pub(crate) fn find(&self, mut k: usize) -> usize {
         debug_assert!(k < self.total, "item {k} of {}", self.total);
-        let mut at = 0;
+        let mut at = 0usize;
         let mut step = if self.tree.is_empty() {
             0
         } else {
             1 << self.tree.len().ilog2()
         };
         while step > 0 {
-            if at + step <= self.tree.len() && self.tree[at + step - 1] <= k {
-                at += step;
-                k -= self.tree[at - 1];
-            }
+            // Without a branch on the counts, which a uniformly drawn `k` makes unpredictable.
+            let next = at + step;
+            let sum = self.tree.get(next - 1).copied().unwrap_or(usize::MAX);
+            let take = (next <= self.tree.len()) & (sum <= k);
+            at = std::hint::select_unpredictable(take, next, at);
+            k -= std::hint::select_unpredictable(take, sum, 0);
             step >>= 1;
         }
         at

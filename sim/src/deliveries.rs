@@ -13,7 +13,7 @@
 //! draws exactly once per delivery it runs, one draw even when only one is due.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Duration;
 
 use crate::counts::Counts;
@@ -31,6 +31,17 @@ pub(crate) enum Lane {
     Udp(u64),
     /// One channel of a child process (see `process/pipes.rs`).
     Process(u64),
+}
+
+impl Lane {
+    /// The lane's place in the derived order, as one number (below 2^74).
+    fn rank(self) -> u128 {
+        match self {
+            Lane::Tcp(tag, id) => u128::from(tag) << 64 | u128::from(id),
+            Lane::Udp(id) => 1 << 72 | u128::from(id),
+            Lane::Process(id) => 2 << 72 | u128::from(id),
+        }
+    }
 }
 
 /// What a [`Delivery::Call`] is given: a few words (ids, host numbers).
@@ -92,29 +103,42 @@ impl<D> Ord for Pending<D> {
     }
 }
 
-/// One host's scheduled deliveries, by (time, sequence): a min-heap, since a host rarely
-/// has more than a few pending and keys are unique. Generic over what a delivery is only so
-/// that tests can schedule labels; the simulator holds [`Delivery`]s.
+/// One host's scheduled deliveries, by (time, sequence). Keys are unique, so the order in
+/// which they are taken out is the keys' order whatever holds them: `ordered` takes each
+/// delivery scheduled no earlier than the last one it holds (with a fixed latency, every
+/// one: pushed and taken in O(1), never moved again), `heap` the others (jitter's
+/// overtakers). Generic over what a delivery is only so that tests can schedule labels;
+/// the simulator holds [`Delivery`]s.
 pub(crate) struct DeliveryQueue<D = Delivery> {
-    pending: BinaryHeap<Reverse<Pending<D>>>,
+    ordered: VecDeque<Pending<D>>,
+    heap: BinaryHeap<Reverse<Pending<D>>>,
     next_seq: u64,
 }
 
 impl<D> Default for DeliveryQueue<D> {
     fn default() -> Self {
         Self {
-            pending: BinaryHeap::new(),
+            ordered: VecDeque::new(),
+            heap: BinaryHeap::new(),
             next_seq: 0,
         }
     }
 }
 
 impl<D> DeliveryQueue<D> {
+    /// The key of the earliest delivery.
+    fn front_key(&self) -> Option<Key> {
+        let ordered = self.ordered.front().map(|p| p.key);
+        let heap = self.heap.peek().map(|Reverse(p)| p.key);
+        match (ordered, heap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The time of the earliest delivery.
     pub(crate) fn front(&self) -> Option<Duration> {
-        self.pending
-            .peek()
-            .map(|Reverse(p)| Duration::from_nanos(p.key.0))
+        self.front_key().map(|(at, _)| Duration::from_nanos(at))
     }
 
     /// Schedules `deliver` in `lane` at `at`, after everything already scheduled at `at`.
@@ -129,30 +153,43 @@ impl<D> DeliveryQueue<D> {
     /// Removes the delivery scheduled under `key`, if it has not been taken out to run.
     /// Linear in the queue's length: for rare events (a partition healing).
     fn cancel(&mut self, key: Key) {
-        self.pending.retain(|Reverse(p)| p.key != key);
+        self.ordered.retain(|p| p.key != key);
+        self.heap.retain(|Reverse(p)| p.key != key);
     }
 
     fn insert(&mut self, key: Key, lane: Lane, deliver: D) {
-        if self.pending.capacity() == 0 {
-            // Room for one at first: most hosts of a large simulation rarely hold more.
-            self.pending.reserve_exact(1);
+        let pending = Pending { key, lane, deliver };
+        if self.ordered.back().is_none_or(|last| last.key < key) {
+            if self.ordered.capacity() == 0 {
+                // Room for one at first: most hosts of a large simulation rarely hold more.
+                self.ordered.reserve_exact(1);
+            }
+            self.ordered.push_back(pending);
+        } else {
+            self.heap.push(Reverse(pending));
         }
-        self.pending.push(Reverse(Pending { key, lane, deliver }));
     }
 
     /// Takes the earliest delivery if it is due at `now`.
     fn pop_due(&mut self, now: Duration) -> Option<Pending<D>> {
-        if self.front()? > now {
-            return None;
+        let now = nanos(now);
+        let ordered = self.ordered.front().map(|p| p.key);
+        let heap = self.heap.peek().map(|Reverse(p)| p.key);
+        match (ordered, heap) {
+            (Some(a), b) if a.0 <= now && b.is_none_or(|b| a < b) => self.ordered.pop_front(),
+            (_, Some(b)) if b.0 <= now => self.heap.pop().map(|Reverse(p)| p),
+            _ => None,
         }
-        self.pending.pop().map(|Reverse(p)| p)
     }
 
     /// Frees the room a burst left once nothing is pending (100,000 connections opened at
     /// once leave their host's queue that large, and idle).
     fn release_if_drained(&mut self) {
-        if self.pending.is_empty() && self.pending.capacity() > 64 {
-            self.pending = BinaryHeap::new();
+        if self.ordered.is_empty() && self.ordered.capacity() > 64 {
+            self.ordered = VecDeque::new();
+        }
+        if self.heap.is_empty() && self.heap.capacity() > 64 {
+            self.heap = BinaryHeap::new();
         }
     }
 
@@ -160,25 +197,42 @@ impl<D> DeliveryQueue<D> {
     fn take_single_due(&mut self, now: Duration) -> Option<D> {
         let first = self.pop_due(now)?;
         if self.front().is_some_and(|second| second <= now) {
-            self.pending.push(Reverse(first));
+            self.insert(first.key, first.lane, first.deliver);
             return None;
         }
         self.release_if_drained();
         Some(first.deliver)
     }
 
-    /// Takes every delivery due at `now`, by lane, each lane in order.
-    fn take_due(&mut self, now: Duration) -> DueBatch<D> {
-        let mut due = Vec::new();
+    /// Takes every delivery due at `now` into `batch` (empty; its buffers are reused), by
+    /// lane, each lane in order.
+    fn take_due(&mut self, now: Duration, batch: &mut DueBatch<D>) {
+        let DueBatch {
+            due,
+            order,
+            lanes,
+            left,
+        } = batch;
+        debug_assert!(due.is_empty(), "a batch is filled empty");
         while let Some(p) = self.pop_due(now) {
             due.push((p.lane, p.key, Some(p.deliver)));
         }
         self.release_if_drained();
-        // Popped in key order; a stable sort by lane keeps each lane's order.
-        due.sort_by_key(|&(lane, _, _)| lane);
-        let mut lanes = Vec::new();
-        for (at, &(lane, _, _)) in due.iter().enumerate() {
-            if lanes.last().is_none_or(|l: &LaneRun| l.lane != lane) {
+        // Taken in key order: sorting by (lane, place) groups the lanes, each in order. Each
+        // delivery is sorted as one number (its lane's rank, then its place), not moved.
+        order.clear();
+        order.extend(
+            due.iter()
+                .enumerate()
+                .map(|(i, (lane, _, _))| lane.rank() << 32 | i as u128),
+        );
+        if !order.is_sorted() {
+            order.sort_unstable();
+        }
+        lanes.clear();
+        for (at, &sorted) in order.iter().enumerate() {
+            let lane = due[place(sorted)].0;
+            if lanes.last().is_none_or(|l| l.lane != lane) {
                 lanes.push(LaneRun {
                     lane,
                     next: at,
@@ -187,36 +241,56 @@ impl<D> DeliveryQueue<D> {
             }
             lanes.last_mut().expect("pushed above").end = at + 1;
         }
-        let left = Counts::from_counts(lanes.iter().map(|l| l.end - l.next));
-        DueBatch { due, lanes, left }
+        left.refill(lanes.iter().map(|l| l.end - l.next));
     }
 
-    /// Puts back deliveries of `batch` that did not run, under their own keys, so they stay
-    /// ahead of anything scheduled since.
-    fn put_back(&mut self, batch: DueBatch<D>) {
-        for (lane, key, deliver) in batch.due {
+    /// Puts back the deliveries of `batch` that did not run, under their own keys, so they
+    /// stay ahead of anything scheduled since, and leaves `batch` empty.
+    fn put_back(&mut self, batch: &mut DueBatch<D>) {
+        for (lane, key, deliver) in batch.due.drain(..) {
             if let Some(deliver) = deliver {
-                self.insert(key, lane, deliver);
+                // Into the heap: anything scheduled since has a later key, and `ordered`
+                // must stay in key order.
+                self.heap.push(Reverse(Pending { key, lane, deliver }));
             }
         }
     }
 }
 
-/// One lane's deliveries in a [`DueBatch`]: `due[next..end]` are still to run.
+/// The place in `due` of an entry of [`DueBatch::order`].
+fn place(sorted: u128) -> usize {
+    sorted as u32 as usize
+}
+
+/// One lane's deliveries in a [`DueBatch`]: those of `order[next..end]` are still to run.
 struct LaneRun {
     lane: Lane,
     next: usize,
     end: usize,
 }
 
-/// The deliveries taken out for one step 4, by lane, each lane in order.
-struct DueBatch<D> {
-    /// The deliveries, sorted by lane then key; `None` once run.
+/// The deliveries taken out for one step 4, by lane, each lane in order. Kept between steps
+/// (empty) so that its buffers are reused.
+pub(crate) struct DueBatch<D = Delivery> {
+    /// The deliveries, in key order; `None` once run.
     due: Vec<(Lane, Key, Option<D>)>,
+    /// By lane then key: each delivery's lane rank above 32 bits, its place in `due` below.
+    order: Vec<u128>,
     /// The lanes, in their order.
     lanes: Vec<LaneRun>,
     /// How many deliveries each lane has left.
     left: Counts,
+}
+
+impl<D> Default for DueBatch<D> {
+    fn default() -> Self {
+        Self {
+            due: Vec::new(),
+            order: Vec::new(),
+            lanes: Vec::new(),
+            left: Counts::default(),
+        }
+    }
 }
 
 impl<D> DueBatch<D> {
@@ -232,9 +306,14 @@ impl<D> DueBatch<D> {
         let lane = self.left.find(pick);
         self.left.decrement(lane);
         let run = &mut self.lanes[lane];
-        let at = run.next;
+        let at = place(self.order[run.next]);
         run.next += 1;
         self.due[at].2.take().expect("each delivery runs once")
+    }
+
+    /// Empties the batch once every delivery has run, keeping its buffers.
+    fn clear(&mut self) {
+        self.due.clear();
     }
 }
 
@@ -301,18 +380,22 @@ impl Sim {
             deliver.run(self);
             return;
         }
-        let mut batch = self.host_mut(host).io.take_due(now);
+        // The spare batch's buffers, unless a delivery of another step 4 holds them.
+        let mut batch = std::mem::take(&mut self.due_batch);
+        self.host_mut(host).io.take_due(now, &mut batch);
         while batch.left() > 0 {
             if self.crash_requested() {
-                self.host_mut(host).io.put_back(batch);
+                self.host_mut(host).io.put_back(&mut batch);
                 self.host_changed(host);
-                return;
+                break;
             }
             let pick = self.draw_below(Site::ReadyOrder, batch.left());
             let deliver = batch.take(pick);
             self.current_set(host);
             deliver.run(self);
         }
+        batch.clear();
+        self.due_batch = batch;
     }
 }
 
@@ -325,6 +408,13 @@ mod tests {
 
     fn at(micros: u64) -> Duration {
         Duration::from_micros(micros)
+    }
+
+    /// Every delivery due at `now` in `q`, in a fresh batch.
+    fn take_due(q: &mut DeliveryQueue<&'static str>, now: Duration) -> DueBatch<&'static str> {
+        let mut batch = DueBatch::default();
+        q.take_due(now, &mut batch);
+        batch
     }
 
     /// Drains `batch` with the picks `picks` (each taken modulo what is left).
@@ -347,7 +437,7 @@ mod tests {
         q.push(at(10), Lane::Tcp(1, 0), "second at 10");
         assert_eq!(q.front(), Some(at(10)));
         assert!(q.take_single_due(at(5)).is_none(), "nothing due yet");
-        let batch = q.take_due(at(10));
+        let batch = take_due(&mut q, at(10));
         assert_eq!(batch.left(), 2);
         assert_eq!(q.front(), Some(at(20)), "the later one stays queued");
         assert_eq!(q.take_single_due(at(20)), Some("late"));
@@ -360,7 +450,7 @@ mod tests {
         q.push(at(1), Lane::Udp(0), "a");
         q.push(at(1), Lane::Udp(0), "b");
         assert_eq!(q.take_single_due(at(1)), None, "two are due");
-        assert_eq!(q.take_due(at(1)).left(), 2, "and neither was lost");
+        assert_eq!(take_due(&mut q, at(1)).left(), 2, "and neither was lost");
     }
 
     #[test]
@@ -372,11 +462,25 @@ mod tests {
         q.push(at(0), Lane::Udp(7), "udp");
         q.push(at(0), Lane::Tcp(1, 9), "tcp 1");
         q.push(at(0), Lane::Tcp(1, 9), "tcp 2");
-        let batch = q.take_due(at(0));
+        let batch = take_due(&mut q, at(0));
         assert_eq!(drain(batch, &[2, 0]), ["udp", "tcp 1", "tcp 2", "process"]);
         assert!(Lane::Tcp(2, 0) > Lane::Tcp(1, u64::MAX));
         assert!(Lane::Tcp(u8::MAX, u64::MAX) < Lane::Udp(0));
         assert!(Lane::Udp(u64::MAX) < Lane::Process(0));
+        let lanes = [
+            Lane::Tcp(0, 5),
+            Lane::Tcp(1, 0),
+            Lane::Tcp(u8::MAX, u64::MAX),
+            Lane::Udp(0),
+            Lane::Udp(u64::MAX),
+            Lane::Process(0),
+            Lane::Process(u64::MAX),
+        ];
+        for a in lanes {
+            for b in lanes {
+                assert_eq!(a.rank().cmp(&b.rank()), a.cmp(&b), "{a:?} against {b:?}");
+            }
+        }
     }
 
     #[test]
@@ -392,7 +496,7 @@ mod tests {
             ] {
                 q.push(at(3), lane, label);
             }
-            let out = drain(q.take_due(at(3)), &picks);
+            let out = drain(take_due(&mut q, at(3)), &picks);
             let order = |prefix: char| -> Vec<&str> {
                 out.iter()
                     .copied()
@@ -409,11 +513,11 @@ mod tests {
         let mut q = DeliveryQueue::default();
         q.push(at(4), Lane::Udp(0), "a");
         q.push(at(4), Lane::Udp(0), "b");
-        let mut batch = q.take_due(at(4));
+        let mut batch = take_due(&mut q, at(4));
         assert_eq!(batch.take(0), "a");
         q.push(at(4), Lane::Udp(0), "c");
-        q.put_back(batch);
-        assert_eq!(drain(q.take_due(at(4)), &[0]), ["b", "c"]);
+        q.put_back(&mut batch);
+        assert_eq!(drain(take_due(&mut q, at(4)), &[0]), ["b", "c"]);
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct Sim {
     pub(crate) links: crate::link::Links,
     /// Byte vectors of delivered TCP segments, for the next ones sent.
     pub(crate) spare_bytes: SpareBytes,
+    /// The buffers of step 4's batches of deliveries, kept between steps.
+    pub(crate) due_batch: crate::deliveries::DueBatch,
 }
 
 impl Sim {
@@ -136,6 +138,7 @@ impl Sim {
             clocks: Vec::new(),
             links: Default::default(),
             spare_bytes: SpareBytes::default(),
+            due_batch: Default::default(),
         };
         sim.add_host();
         sim
