@@ -16,7 +16,10 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 use std::time::Duration;
 
-use crate::counts::Counts;
+mod batch;
+
+pub(crate) use batch::DueBatch;
+
 use crate::Sim;
 use crate::Site;
 
@@ -41,6 +44,18 @@ impl Lane {
             Lane::Udp(id) => 1 << 72 | u128::from(id),
             Lane::Process(id) => 2 << 72 | u128::from(id),
         }
+    }
+
+    /// [`Lane::rank`] in 32 bits, for a lane whose id is below 2^22 (almost every one):
+    /// the variant in 2 bits, the tag in 8, the id in 22.
+    fn short_rank(self) -> Option<u32> {
+        let (variant, tag, id) = match self {
+            Lane::Tcp(tag, id) => (0, tag, id),
+            Lane::Udp(id) => (1, 0, id),
+            Lane::Process(id) => (2, 0, id),
+        };
+        let id = u32::try_from(id).ok().filter(|&id| id < 1 << 22)?;
+        Some(variant << 30 | u32::from(tag) << 22 | id)
     }
 }
 
@@ -207,113 +222,28 @@ impl<D> DeliveryQueue<D> {
     /// Takes every delivery due at `now` into `batch` (empty; its buffers are reused), by
     /// lane, each lane in order.
     fn take_due(&mut self, now: Duration, batch: &mut DueBatch<D>) {
-        let DueBatch {
-            due,
-            order,
-            lanes,
-            left,
-        } = batch;
-        debug_assert!(due.is_empty(), "a batch is filled empty");
-        while let Some(p) = self.pop_due(now) {
-            due.push((p.lane, p.key, Some(p.deliver)));
+        if self.heap.is_empty() {
+            let due = self.ordered.partition_point(|p| p.key.0 <= nanos(now));
+            for p in self.ordered.drain(..due) {
+                batch.push(p.lane, p.key, p.deliver);
+            }
+        } else {
+            while let Some(p) = self.pop_due(now) {
+                batch.push(p.lane, p.key, p.deliver);
+            }
         }
         self.release_if_drained();
-        // Taken in key order: sorting by (lane, place) groups the lanes, each in order. Each
-        // delivery is sorted as one number (its lane's rank, then its place), not moved.
-        order.clear();
-        order.extend(
-            due.iter()
-                .enumerate()
-                .map(|(i, (lane, _, _))| lane.rank() << 32 | i as u128),
-        );
-        if !order.is_sorted() {
-            order.sort_unstable();
-        }
-        lanes.clear();
-        for (at, &sorted) in order.iter().enumerate() {
-            let lane = due[place(sorted)].0;
-            if lanes.last().is_none_or(|l| l.lane != lane) {
-                lanes.push(LaneRun {
-                    lane,
-                    next: at,
-                    end: at,
-                });
-            }
-            lanes.last_mut().expect("pushed above").end = at + 1;
-        }
-        left.refill(lanes.iter().map(|l| l.end - l.next));
+        batch.arrange();
     }
 
     /// Puts back the deliveries of `batch` that did not run, under their own keys, so they
     /// stay ahead of anything scheduled since, and leaves `batch` empty.
     fn put_back(&mut self, batch: &mut DueBatch<D>) {
-        for (lane, key, deliver) in batch.due.drain(..) {
-            if let Some(deliver) = deliver {
-                // Into the heap: anything scheduled since has a later key, and `ordered`
-                // must stay in key order.
-                self.heap.push(Reverse(Pending { key, lane, deliver }));
-            }
+        for (lane, key, deliver) in batch.drain_left() {
+            // Into the heap: anything scheduled since has a later key, and `ordered` must
+            // stay in key order.
+            self.heap.push(Reverse(Pending { key, lane, deliver }));
         }
-    }
-}
-
-/// The place in `due` of an entry of [`DueBatch::order`].
-fn place(sorted: u128) -> usize {
-    sorted as u32 as usize
-}
-
-/// One lane's deliveries in a [`DueBatch`]: those of `order[next..end]` are still to run.
-struct LaneRun {
-    lane: Lane,
-    next: usize,
-    end: usize,
-}
-
-/// The deliveries taken out for one step 4, by lane, each lane in order. Kept between steps
-/// (empty) so that its buffers are reused.
-pub(crate) struct DueBatch<D = Delivery> {
-    /// The deliveries, in key order; `None` once run.
-    due: Vec<(Lane, Key, Option<D>)>,
-    /// By lane then key: each delivery's lane rank above 32 bits, its place in `due` below.
-    order: Vec<u128>,
-    /// The lanes, in their order.
-    lanes: Vec<LaneRun>,
-    /// How many deliveries each lane has left.
-    left: Counts,
-}
-
-impl<D> Default for DueBatch<D> {
-    fn default() -> Self {
-        Self {
-            due: Vec::new(),
-            order: Vec::new(),
-            lanes: Vec::new(),
-            left: Counts::default(),
-        }
-    }
-}
-
-impl<D> DueBatch<D> {
-    /// How many deliveries are left, over all lanes.
-    fn left(&self) -> usize {
-        self.left.total()
-    }
-
-    /// Takes delivery number `pick` (`pick < self.left()`), counting through the lanes in
-    /// their order, and returns the first delivery of its lane. A uniformly random `pick`
-    /// gives every interleaving that keeps per-lane order its fair share.
-    fn take(&mut self, pick: usize) -> D {
-        let lane = self.left.find(pick);
-        self.left.decrement(lane);
-        let run = &mut self.lanes[lane];
-        let at = place(self.order[run.next]);
-        run.next += 1;
-        self.due[at].2.take().expect("each delivery runs once")
-    }
-
-    /// Empties the batch once every delivery has run, keeping its buffers.
-    fn clear(&mut self) {
-        self.due.clear();
     }
 }
 
@@ -479,8 +409,16 @@ mod tests {
         for a in lanes {
             for b in lanes {
                 assert_eq!(a.rank().cmp(&b.rank()), a.cmp(&b), "{a:?} against {b:?}");
+                if let (Some(x), Some(y)) = (a.short_rank(), b.short_rank()) {
+                    assert_eq!(x.cmp(&y), a.cmp(&b), "{a:?} against {b:?}, short");
+                }
             }
         }
+        assert_eq!(
+            Lane::Udp((1 << 22) - 1).short_rank(),
+            Some((1 << 30) | ((1 << 22) - 1))
+        );
+        assert_eq!(Lane::Udp(1 << 22).short_rank(), None);
     }
 
     #[test]
