@@ -15,6 +15,10 @@ pub(crate) enum Why {
     /// A connect timeout cancels a connect that may have settled meanwhile (connected,
     /// failed or cancelled by the user): there is then nothing left to cancel.
     ConnectSettled,
+    /// Shutting down a listening socket just before it is closed: where it fails (an OS on
+    /// which a listening socket cannot be shut down), the close that follows stops the
+    /// listener as before, once no other copy of its descriptor is left.
+    ListenerClosing,
     /// Stopping a listener whose id was just read from the table: it cannot be unknown.
     KnownListener,
     /// `SO_LINGER` 0 makes the close send RST. Should setting it fail, the close sends FIN

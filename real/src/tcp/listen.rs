@@ -1,17 +1,18 @@
 //! Listeners: binding (errors reported at once) and accepting until `WouldBlock`.
 
 use std::io::{self, ErrorKind};
-use std::net::SocketAddr;
+use std::net::{Shutdown, SocketAddr};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::Interest;
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 use twinreactor::trace::TcpTrace;
 use twinreactor::{ConnId, ListenerId, StreamFactory, TcpError, TraceEvent};
 use twinreactor_kit::Driver;
 
 use super::conn::{Conn, Listener, Phase};
 use super::{TokenKey, ACCEPTS_PER_PASS, BACKLOG};
+use crate::ignore::{ignore, Why};
 use crate::RealReactor;
 
 impl RealReactor {
@@ -55,7 +56,15 @@ impl RealReactor {
         Ok(listener)
     }
 
-    /// `stop_listening`: closes the listening socket.
+    /// `stop_listening`: stops listening now, then closes the listening socket.
+    ///
+    /// Closing the descriptor alone is not enough: the socket listens until its last
+    /// descriptor is closed, and a child that any thread of this process is starting holds
+    /// a copy of every descriptor from its fork until its exec (close-on-exec closes them
+    /// only then). A connect to the address in that window would be accepted by the kernel
+    /// (or reset when the child execs) instead of refused. `shutdown` acts on the socket,
+    /// not on one descriptor: on Linux, shutting down reading of a listening socket stops
+    /// it listening at once (connections queued and not accepted are reset, as by close).
     pub(super) fn tcp_stop_listening(&mut self, listener: ListenerId) -> Result<(), TcpError> {
         let mut l = self
             .tcp
@@ -63,6 +72,10 @@ impl RealReactor {
             .remove(&listener.raw())
             .ok_or(TcpError::UnknownListener(listener))?;
         self.unregister(&mut l.socket, l.token);
+        ignore(
+            SockRef::from(&l.socket).shutdown(Shutdown::Both),
+            Why::ListenerClosing,
+        );
         Ok(())
     }
 

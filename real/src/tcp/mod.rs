@@ -14,6 +14,8 @@ mod conn;
 mod connect;
 mod listen;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
