@@ -330,6 +330,13 @@ fn main() {
         ratio("real reactor", "tokio current-thread", conns, ">= 1");
         ratio("real reactor", "raw mio", conns, ">= 0.95");
     }
+    // What a round trip costs with 50 connections against one (issue 14 asks for at most 1.2).
+    if let (Some(one), Some(fifty)) = (rate("sim (trace on)", 1), rate("sim (trace on)", 50)) {
+        println!(
+            "  sim (trace on), cost per round trip, 50 conn(s) / 1 conn(s): {:.2} (wanted <= 1.2)",
+            one / fifty
+        );
+    }
     // With jitter on (issue 12 asks for more than 1M rt/s).
     if let Some(x) = rate("sim (trace on, jitter 20 µs)", 1) {
         println!(
