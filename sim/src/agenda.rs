@@ -7,17 +7,43 @@
 //! next event is chosen. Entries never go stale by themselves: they are absolute times,
 //! and the clock only moves forward.
 //!
-//! The hosts whose work is later sit in a min-heap with lazy deletion: a changed entry
+//! The hosts whose work is later sit in a min-queue with lazy deletion: a changed entry
 //! pushes its new time and leaves the old one, which is dropped when it surfaces (it no
-//! longer matches the host's entry), so that a change costs one cheap push.
+//! longer matches the host's entry), so that a change costs one cheap push (with a fixed
+//! latency, an O(1) one: see [`FifoHeap`]).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::counts::Counts;
+use crate::fifo_heap::FifoHeap;
+
+/// A host's entry in [`Agenda::later`]: when it has work, and the host. Ordered by the time
+/// alone: entries of one time all become due together, so their order does not matter, and
+/// entries of one time pushed in any host order all stay in the FIFO.
+#[derive(Clone, Copy)]
+struct Later(Duration, usize);
+
+impl PartialEq for Later {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Later {}
+
+impl PartialOrd for Later {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Later {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
 
 /// The hosts, by when they next have work.
 #[derive(Default)]
@@ -26,7 +52,7 @@ pub(crate) struct Agenda {
     at: Vec<Option<Duration>>,
     /// The hosts whose work is after `clock`, by (time, host number), and entries that no
     /// longer match `at` (dropped when they surface).
-    later: BinaryHeap<Reverse<(Duration, usize)>>,
+    later: FifoHeap<Later>,
     /// The hosts whose work is at or before `clock`: one count each, by host number.
     due: Counts,
     /// Whether each host is counted in `due`.
@@ -79,11 +105,7 @@ impl Agenda {
     /// Moves the clock to `clock` (never back): hosts whose work has come become due.
     pub(crate) fn advance(&mut self, clock: Duration) {
         self.clock = self.clock.max(clock);
-        while let Some(&Reverse((t, host))) = self.later.peek() {
-            if t > self.clock {
-                break;
-            }
-            self.later.pop();
+        while let Some(Later(t, host)) = self.later.pop_if(|l| l.0 <= self.clock) {
             if self.at[host] == Some(t) && !self.in_due[host] {
                 self.in_due[host] = true;
                 self.due.increment(host);
@@ -109,7 +131,7 @@ impl Agenda {
                 if self.later.len() > 2 * self.at.len() + 16 {
                     self.compact();
                 }
-                self.later.push(Reverse((t, host)));
+                self.later.push(Later(t, host));
             }
             None => {}
         }
@@ -123,7 +145,7 @@ impl Agenda {
             .iter()
             .enumerate()
             .filter_map(|(host, at)| match at {
-                Some(t) if *t > clock => Some(Reverse((*t, host))),
+                Some(t) if *t > clock => Some(Later(*t, host)),
                 _ => None,
             });
         self.later = live.collect();
@@ -141,7 +163,7 @@ impl Agenda {
 
     /// The earliest time a host has work after the clock.
     pub(crate) fn earliest_later(&mut self) -> Option<Duration> {
-        while let Some(&Reverse((t, host))) = self.later.peek() {
+        while let Some(&Later(t, host)) = self.later.peek() {
             if self.at[host] == Some(t) {
                 return Some(t);
             }

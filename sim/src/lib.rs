@@ -27,6 +27,7 @@ mod counts;
 mod cpu;
 mod deliveries;
 mod error;
+mod fifo_heap;
 mod host;
 mod host_clock;
 mod host_crash;

@@ -12,14 +12,14 @@
 //! derived order (`Tcp` before `Udp` before `Process`, then by their fields); and step 4
 //! draws exactly once per delivery it runs, one draw even when only one is due.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
+use std::cmp::Ordering;
 use std::time::Duration;
 
 mod batch;
 
 pub(crate) use batch::DueBatch;
 
+use crate::fifo_heap::FifoHeap;
 use crate::Sim;
 use crate::Site;
 
@@ -118,42 +118,28 @@ impl<D> Ord for Pending<D> {
     }
 }
 
-/// One host's scheduled deliveries, by (time, sequence). Keys are unique, so the order in
-/// which they are taken out is the keys' order whatever holds them: `ordered` takes each
-/// delivery scheduled no earlier than the last one it holds (with a fixed latency, every
-/// one: pushed and taken in O(1), never moved again), `heap` the others (jitter's
-/// overtakers). Generic over what a delivery is only so that tests can schedule labels;
-/// the simulator holds [`Delivery`]s.
+/// One host's scheduled deliveries, by (time, sequence): keys are unique, so they come out
+/// in the keys' order (a [`FifoHeap`]: with a fixed latency, every delivery is scheduled in
+/// order and never moved). Generic over what a delivery is only so that tests can schedule
+/// labels; the simulator holds [`Delivery`]s.
 pub(crate) struct DeliveryQueue<D = Delivery> {
-    ordered: VecDeque<Pending<D>>,
-    heap: BinaryHeap<Reverse<Pending<D>>>,
+    pending: FifoHeap<Pending<D>>,
     next_seq: u64,
 }
 
 impl<D> Default for DeliveryQueue<D> {
     fn default() -> Self {
         Self {
-            ordered: VecDeque::new(),
-            heap: BinaryHeap::new(),
+            pending: FifoHeap::default(),
             next_seq: 0,
         }
     }
 }
 
 impl<D> DeliveryQueue<D> {
-    /// The key of the earliest delivery.
-    fn front_key(&self) -> Option<Key> {
-        let ordered = self.ordered.front().map(|p| p.key);
-        let heap = self.heap.peek().map(|Reverse(p)| p.key);
-        match (ordered, heap) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
     /// The time of the earliest delivery.
     pub(crate) fn front(&self) -> Option<Duration> {
-        self.front_key().map(|(at, _)| Duration::from_nanos(at))
+        self.pending.peek().map(|p| Duration::from_nanos(p.key.0))
     }
 
     /// Schedules `deliver` in `lane` at `at`, after everything already scheduled at `at`.
@@ -161,58 +147,32 @@ impl<D> DeliveryQueue<D> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let key = (nanos(at), seq);
-        self.insert(key, lane, deliver);
+        self.pending.push(Pending { key, lane, deliver });
         key
     }
 
     /// Removes the delivery scheduled under `key`, if it has not been taken out to run.
     /// Linear in the queue's length: for rare events (a partition healing).
     fn cancel(&mut self, key: Key) {
-        self.ordered.retain(|p| p.key != key);
-        self.heap.retain(|Reverse(p)| p.key != key);
-    }
-
-    fn insert(&mut self, key: Key, lane: Lane, deliver: D) {
-        let pending = Pending { key, lane, deliver };
-        if self.ordered.back().is_none_or(|last| last.key < key) {
-            if self.ordered.capacity() == 0 {
-                // Room for one at first: most hosts of a large simulation rarely hold more.
-                self.ordered.reserve_exact(1);
-            }
-            self.ordered.push_back(pending);
-        } else {
-            self.heap.push(Reverse(pending));
-        }
-    }
-
-    /// Takes the earliest delivery if it is due at `now`.
-    fn pop_due(&mut self, now: Duration) -> Option<Pending<D>> {
-        let now = nanos(now);
-        let ordered = self.ordered.front().map(|p| p.key);
-        let heap = self.heap.peek().map(|Reverse(p)| p.key);
-        match (ordered, heap) {
-            (Some(a), b) if a.0 <= now && b.is_none_or(|b| a < b) => self.ordered.pop_front(),
-            (_, Some(b)) if b.0 <= now => self.heap.pop().map(|Reverse(p)| p),
-            _ => None,
-        }
+        self.pending.retain(|p| p.key != key);
     }
 
     /// Frees the room a burst left once nothing is pending (100,000 connections opened at
     /// once leave their host's queue that large, and idle).
     fn release_if_drained(&mut self) {
-        if self.ordered.is_empty() && self.ordered.capacity() > 64 {
-            self.ordered = VecDeque::new();
-        }
-        if self.heap.is_empty() && self.heap.capacity() > 64 {
-            self.heap = BinaryHeap::new();
-        }
+        self.pending.release_if_empty(64);
     }
 
     /// Takes the delivery due at `now` if it is the only one.
     fn take_single_due(&mut self, now: Duration) -> Option<D> {
-        let first = self.pop_due(now)?;
-        if self.front().is_some_and(|second| second <= now) {
-            self.insert(first.key, first.lane, first.deliver);
+        let now = nanos(now);
+        let first = self.pending.pop_if(|p| p.key.0 <= now)?;
+        if self
+            .pending
+            .peek()
+            .is_some_and(|second| second.key.0 <= now)
+        {
+            self.pending.push(first);
             return None;
         }
         self.release_if_drained();
@@ -222,16 +182,9 @@ impl<D> DeliveryQueue<D> {
     /// Takes every delivery due at `now` into `batch` (empty; its buffers are reused), by
     /// lane, each lane in order.
     fn take_due(&mut self, now: Duration, batch: &mut DueBatch<D>) {
-        if self.heap.is_empty() {
-            let due = self.ordered.partition_point(|p| p.key.0 <= nanos(now));
-            for p in self.ordered.drain(..due) {
-                batch.push(p.lane, p.key, p.deliver);
-            }
-        } else {
-            while let Some(p) = self.pop_due(now) {
-                batch.push(p.lane, p.key, p.deliver);
-            }
-        }
+        let now = nanos(now);
+        self.pending
+            .pop_while(|p| p.key.0 <= now, |p| batch.push(p.lane, p.key, p.deliver));
         self.release_if_drained();
         batch.arrange();
     }
@@ -240,9 +193,7 @@ impl<D> DeliveryQueue<D> {
     /// stay ahead of anything scheduled since, and leaves `batch` empty.
     fn put_back(&mut self, batch: &mut DueBatch<D>) {
         for (lane, key, deliver) in batch.drain_left() {
-            // Into the heap: anything scheduled since has a later key, and `ordered` must
-            // stay in key order.
-            self.heap.push(Reverse(Pending { key, lane, deliver }));
+            self.pending.push(Pending { key, lane, deliver });
         }
     }
 }
