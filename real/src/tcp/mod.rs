@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
-use twinreactor_kit::{AbortAction, CloseAction, End, Subsystem};
+use twinreactor_kit::{AbortAction, CloseAction, End, IdTable, Subsystem};
 
 use conn::{Conn, Listener, Phase};
 
@@ -53,7 +53,8 @@ pub(crate) enum TokenKey {
 
 /// The reactor's TCP tables.
 pub(crate) struct RealTcp {
-    conns: BTreeMap<u64, Conn>,
+    /// By id (issued in increasing order): found without a search.
+    conns: IdTable<Conn>,
     listeners: BTreeMap<u64, Listener>,
     next_conn: u64,
     next_listener: u64,
@@ -67,7 +68,7 @@ pub(crate) struct RealTcp {
 impl Default for RealTcp {
     fn default() -> Self {
         Self {
-            conns: BTreeMap::new(),
+            conns: IdTable::default(),
             listeners: BTreeMap::new(),
             next_conn: 0,
             next_listener: 0,
@@ -117,7 +118,7 @@ impl Subsystem<RealReactor> for TcpSubsystem {
             );
         }
         for _ in 0..SHUTDOWN_SWEEPS {
-            let ids: Vec<u64> = r.tcp.conns.keys().copied().collect();
+            let ids: Vec<u64> = r.tcp.conns.ids().collect();
             if ids.is_empty() {
                 return;
             }

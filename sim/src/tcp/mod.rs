@@ -19,7 +19,6 @@ mod connect;
 mod hold;
 mod listen;
 mod stream;
-mod table;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -27,12 +26,11 @@ use std::time::Duration;
 
 use twinreactor::trace::SegmentKind;
 use twinreactor::{ConnId, Disconnect, ListenerId, StreamFactory, StreamProtocol, Tcp, TcpError};
-use twinreactor_kit::{AbortAction, CloseAction, End, Subsystem};
+use twinreactor_kit::{AbortAction, CloseAction, End, IdTable, Subsystem};
 
 use conn::{Conn, Listener, Phase};
 pub(crate) use hold::release_held;
 use hold::Held;
-use table::ConnTable;
 
 use crate::host::{Host, HostSubsystem};
 use crate::Sim;
@@ -168,7 +166,7 @@ impl SpareBytes {
 
 /// One host's TCP state.
 pub(crate) struct HostTcp {
-    conns: ConnTable,
+    conns: IdTable<Conn>,
     listeners: BTreeMap<u64, Listener>,
     next_conn: u64,
     next_listener: u64,
@@ -190,7 +188,7 @@ pub(crate) struct HostTcp {
 impl Default for HostTcp {
     fn default() -> Self {
         Self {
-            conns: ConnTable::default(),
+            conns: IdTable::default(),
             listeners: BTreeMap::new(),
             next_conn: 0,
             next_listener: 0,

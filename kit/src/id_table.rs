@@ -1,20 +1,27 @@
-//! One host's connections by id.
+//! Objects by id, for ids issued in increasing order and never reused (connections).
 
 use std::collections::VecDeque;
 
-use super::conn::Conn;
-
-/// Connections by id. A host issues connection ids in increasing order and never reuses
-/// one, so slots from the oldest live id on give lookups without a search, and iteration in
-/// id order; empty slots at the front are dropped as connections end.
-#[derive(Default)]
-pub(super) struct ConnTable {
+/// Objects by id. A reactor issues connection ids in increasing order and never reuses one,
+/// so slots from the oldest live id on give lookups without a search or a hash, and
+/// iteration in id order; empty slots at the front are dropped as objects go. Each object is
+/// boxed, so that a slot is one word and a hole costs little.
+pub struct IdTable<T> {
     /// The id of `slots[0]`.
     base: u64,
-    slots: VecDeque<Option<Box<Conn>>>,
+    slots: VecDeque<Option<Box<T>>>,
 }
 
-impl ConnTable {
+impl<T> Default for IdTable<T> {
+    fn default() -> Self {
+        Self {
+            base: 0,
+            slots: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> IdTable<T> {
     fn index(&self, id: u64) -> Option<usize> {
         let offset = id.checked_sub(self.base)?;
         usize::try_from(offset)
@@ -22,8 +29,8 @@ impl ConnTable {
             .filter(|&i| i < self.slots.len())
     }
 
-    /// Adds the connection `id` (ids come in increasing order; an older one still fits).
-    pub(super) fn insert(&mut self, id: u64, conn: Conn) {
+    /// Adds object `id` (ids come in increasing order; an older one still fits).
+    pub fn insert(&mut self, id: u64, object: T) {
         if self.slots.is_empty() {
             self.base = id;
         }
@@ -35,33 +42,33 @@ impl ConnTable {
         if i >= self.slots.len() {
             self.slots.resize_with(i + 1, || None);
         }
-        self.slots[i] = Some(Box::new(conn));
+        self.slots[i] = Some(Box::new(object));
     }
 
-    /// The connection `id`, if it is live.
-    pub(super) fn get(&self, id: &u64) -> Option<&Conn> {
+    /// Object `id`, if it is live.
+    pub fn get(&self, id: &u64) -> Option<&T> {
         self.slots[self.index(*id)?].as_deref()
     }
 
-    /// The connection `id`, if it is live.
-    pub(super) fn get_mut(&mut self, id: &u64) -> Option<&mut Conn> {
+    /// Object `id`, if it is live.
+    pub fn get_mut(&mut self, id: &u64) -> Option<&mut T> {
         let i = self.index(*id)?;
         self.slots[i].as_deref_mut()
     }
 
-    /// Removes the connection `id`.
-    pub(super) fn remove(&mut self, id: &u64) -> Option<Conn> {
+    /// Removes object `id`.
+    pub fn remove(&mut self, id: &u64) -> Option<T> {
         let i = self.index(*id)?;
-        let conn = self.slots[i].take()?;
+        let object = self.slots[i].take()?;
         while self.slots.front().is_some_and(Option::is_none) {
             self.slots.pop_front();
             self.base += 1;
         }
-        Some(*conn)
+        Some(*object)
     }
 
     /// The live ids, in increasing order.
-    pub(super) fn ids(&self) -> impl Iterator<Item = u64> + '_ {
+    pub fn ids(&self) -> impl Iterator<Item = u64> + '_ {
         self.slots
             .iter()
             .enumerate()
@@ -69,62 +76,55 @@ impl ConnTable {
             .map(|(i, _)| self.base + i as u64)
     }
 
-    /// The live connections with their ids, in increasing order.
-    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &mut Conn)> {
+    /// The live objects with their ids, in increasing order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (u64, &mut T)> {
         let base = self.base;
         self.slots
             .iter_mut()
             .enumerate()
-            .filter_map(move |(i, s)| s.as_deref_mut().map(|c| (base + i as u64, c)))
+            .filter_map(move |(i, s)| s.as_deref_mut().map(|o| (base + i as u64, o)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tcp::conn::Phase;
 
-    fn conn(port: u16) -> Conn {
-        let local = std::net::SocketAddr::from(([10, 0, 0, 1], port));
-        let peer = std::net::SocketAddr::from(([10, 0, 0, 2], 80));
-        Conn::new(Phase::Open, local, peer)
-    }
-
-    fn port(table: &ConnTable, id: u64) -> Option<u16> {
-        table.get(&id).map(|c| c.local.port())
+    fn value(table: &IdTable<u16>, id: u64) -> Option<u16> {
+        table.get(&id).copied()
     }
 
     #[test]
     fn lookups_find_live_ids_only() {
-        let mut t = ConnTable::default();
+        let mut t = IdTable::default();
         assert!(t.get(&0).is_none(), "empty");
-        t.insert(3, conn(3));
-        t.insert(5, conn(5));
-        assert_eq!(port(&t, 3), Some(3));
-        assert_eq!(port(&t, 5), Some(5));
+        t.insert(3, 3);
+        t.insert(5, 5);
+        assert_eq!(value(&t, 3), Some(3));
+        assert_eq!(value(&t, 5), Some(5));
         for missing in [0, 2, 4, 6, u64::MAX] {
             assert!(t.get(&missing).is_none(), "id {missing}");
         }
-        t.get_mut(&5).expect("live").rcv_used = 9;
-        assert_eq!(t.get(&5).map(|c| c.rcv_used), Some(9));
+        *t.get_mut(&5).expect("live") = 9;
+        assert_eq!(value(&t, 5), Some(9));
     }
 
     #[test]
     fn ids_iterate_in_increasing_order_whatever_the_insertion_order() {
-        let mut t = ConnTable::default();
+        let mut t = IdTable::default();
         for id in [7, 9, 8, 4] {
-            t.insert(id, conn(id as u16));
+            t.insert(id, id as u16);
         }
         assert_eq!(t.ids().collect::<Vec<_>>(), [4, 7, 8, 9]);
-        let seen: Vec<(u64, u16)> = t.iter_mut().map(|(id, c)| (id, c.local.port())).collect();
+        let seen: Vec<(u64, u16)> = t.iter_mut().map(|(id, v)| (id, *v)).collect();
         assert_eq!(seen, [(4, 4), (7, 7), (8, 8), (9, 9)]);
     }
 
     #[test]
     fn removing_drops_empty_slots_at_the_front_only() {
-        let mut t = ConnTable::default();
+        let mut t = IdTable::default();
         for id in 0..4 {
-            t.insert(id, conn(id as u16));
+            t.insert(id, id as u16);
         }
         assert!(t.remove(&1).is_some());
         assert_eq!(
@@ -142,9 +142,9 @@ mod tests {
         assert_eq!(t.ids().collect::<Vec<_>>(), [2, 3]);
         assert!(t.remove(&3).is_some() && t.remove(&2).is_some());
         assert_eq!(t.ids().count(), 0);
-        t.insert(10, conn(10));
+        t.insert(10, 10);
         assert_eq!(
-            (t.base, port(&t, 10)),
+            (t.base, value(&t, 10)),
             (10, Some(10)),
             "an empty table starts afresh"
         );
@@ -152,11 +152,11 @@ mod tests {
 
     #[test]
     fn an_older_id_still_fits_in_front() {
-        let mut t = ConnTable::default();
-        t.insert(6, conn(6));
-        t.insert(2, conn(2));
+        let mut t = IdTable::default();
+        t.insert(6, 6);
+        t.insert(2, 2);
         assert_eq!(t.ids().collect::<Vec<_>>(), [2, 6]);
-        assert_eq!(port(&t, 2), Some(2));
-        assert_eq!(port(&t, 6), Some(6));
+        assert_eq!(value(&t, 2), Some(2));
+        assert_eq!(value(&t, 6), Some(6));
     }
 }
