@@ -4,11 +4,14 @@
 use super::{Delivery, Key, Lane};
 use crate::counts::{select_bit, Counts};
 
+/// The most deliveries a batch's buffers keep room for between steps.
+const KEEP: usize = 1024;
+
 /// One lane's deliveries in a [`DueBatch`]: those of `order[next..end]` are still to run.
+/// (Places in a batch fit in 32 bits, and a small run keeps a large batch's runs in cache.)
 struct LaneRun {
-    lane: Lane,
-    next: usize,
-    end: usize,
+    next: u32,
+    end: u32,
 }
 
 /// Which deliveries are left, for finding the one a draw picks.
@@ -79,14 +82,12 @@ impl<D> DueBatch<D> {
         }
         self.lanes.clear();
         self.lane_at.clear();
-        for at in 0..n {
-            let lane = self.due[self.order[at] as usize].0;
-            if self.lanes.last().is_none_or(|l| l.lane != lane) {
-                self.lanes.push(LaneRun {
-                    lane,
-                    next: at,
-                    end: at,
-                });
+        let mut previous = None;
+        for at in 0..n as u32 {
+            let lane = self.due[self.order[at as usize] as usize].0;
+            if previous != Some(lane) {
+                previous = Some(lane);
+                self.lanes.push(LaneRun { next: at, end: at });
             }
             self.lanes.last_mut().expect("pushed above").end = at + 1;
             self.lane_at.push((self.lanes.len() - 1) as u32);
@@ -98,7 +99,7 @@ impl<D> DueBatch<D> {
                 Left::Many(counts) => counts,
                 Left::Few(_) => Counts::default(),
             };
-            counts.refill(self.lanes.iter().map(|l| l.end - l.next));
+            counts.refill(self.lanes.iter().map(|l| (l.end - l.next) as usize));
             Left::Many(counts)
         };
     }
@@ -130,7 +131,7 @@ impl<D> DueBatch<D> {
             }
         };
         let run = &mut self.lanes[lane];
-        let at = self.order[run.next] as usize;
+        let at = self.order[run.next as usize] as usize;
         run.next += 1;
         self.due[at].2.take().expect("each delivery runs once")
     }
@@ -143,9 +144,14 @@ impl<D> DueBatch<D> {
             .filter_map(|(lane, key, deliver)| Some((lane, key, deliver?)))
     }
 
-    /// Empties the batch once every delivery has run, keeping its buffers.
+    /// Empties the batch once every delivery has run, keeping its buffers unless a burst
+    /// made them large (they would stay as long as the simulation).
     pub(super) fn clear(&mut self) {
-        self.due.clear();
+        if self.due.capacity() > KEEP {
+            *self = Self::default();
+        } else {
+            self.due.clear();
+        }
     }
 }
 

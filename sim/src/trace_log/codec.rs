@@ -62,8 +62,8 @@ pub(super) const MAX_LINE: usize = 64;
 /// What decoding the next line needs to know of the lines before it.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Cursor {
-    /// The time of the line before.
-    at: Duration,
+    /// The time of the line before, in nanoseconds.
+    at: u64,
     /// The message id written last.
     msg: u64,
     /// The index of the next event kept out of line.
@@ -120,13 +120,14 @@ impl<'a> Out<'a> {
     #[inline(always)]
     fn head(&mut self, cur: &mut Cursor, tag: u8, at: Duration, host: u32) {
         let folded = host.min(u32::from(HOST_FOLLOWS)) as u8;
+        let at = nanos(at);
         let moved = at != cur.at;
         self.byte(tag | folded << 4 | if moved { TIME_MOVED } else { 0 });
         if folded == HOST_FOLLOWS {
             self.put(u64::from(host));
         }
         if moved {
-            self.put_signed(nanos(at).wrapping_sub(nanos(cur.at)));
+            self.put_signed(at.wrapping_sub(cur.at));
             cur.at = at;
         }
     }
@@ -328,7 +329,7 @@ impl<'a> Reader<'a> {
             folded => u32::from(folded),
         };
         if head & TIME_MOVED != 0 {
-            cur.at = Duration::from_nanos(nanos(cur.at).wrapping_add(self.get_signed()));
+            cur.at = cur.at.wrapping_add(self.get_signed());
         }
         let tag = head & 0xf;
         let event = match tag {
@@ -419,7 +420,7 @@ impl<'a> Reader<'a> {
             }
         };
         TraceLine {
-            at: cur.at,
+            at: Duration::from_nanos(cur.at),
             host,
             event,
         }

@@ -69,7 +69,7 @@ impl Log {
     /// not fit), and what encoding it needs; [`Log::commit`] then keeps it.
     #[inline(always)]
     fn next_line(&mut self) -> (Out<'_>, &mut Cursor) {
-        if self.last.used + MAX_LINE > self.last.bytes.len() {
+        if self.last.bytes.len() - self.last.used < MAX_LINE {
             self.next_chunk();
         }
         let buf = self.last.bytes[self.last.used..]
