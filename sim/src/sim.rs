@@ -438,6 +438,35 @@ impl Sim {
         }
     }
 
+    /// Records a `udp sent` (`sent`) or `udp datagram` line of datagram `msg`, as `record`
+    /// would, without building the event (unless the `tracing` bridge needs it).
+    pub(crate) fn record_udp(
+        &mut self,
+        sent: bool,
+        socket: twinreactor::SocketId,
+        addr: std::net::SocketAddr,
+        len: usize,
+        msg: u64,
+    ) {
+        if self.config.record_trace {
+            #[cfg(feature = "tracing")]
+            crate::tracing_bridge::recorded(
+                self.clock,
+                self.current as u32,
+                &TraceEvent::Udp(crate::trace_log::udp_line(sent, socket, addr, len, msg)),
+            );
+            self.trace.push_udp(
+                self.clock,
+                self.current as u32,
+                sent,
+                socket,
+                addr,
+                len,
+                msg,
+            );
+        }
+    }
+
     /// Records the `tcp arrived` line of message ids `first` and `more`, as `record` would,
     /// without building the event's `Vec` (unless the `tracing` bridge needs the event).
     pub(crate) fn record_arrived(&mut self, first: u64, more: &[u64]) {

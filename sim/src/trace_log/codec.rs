@@ -6,14 +6,17 @@
 //! numbers, message ids again as a difference from the message id written last; the most
 //! frequent shapes (`tcp sent` of data, `tcp data` with nothing waiting, `tcp arrived` of
 //! one message, a host's repeat of its last `tcp sent` of data or `tcp data`) have tags of
-//! their own that spare bytes. Any other kind is written as the bare tag [`OTHER`] and its
-//! event is kept whole beside the bytes, in order. Text (notes, event names, addresses) is
-//! therefore produced only when a line is rendered.
+//! their own that spare bytes; so have a datagram's `udp sent` and `udp datagram` lines
+//! (IPv4 addresses as their four bytes). Any other kind is written as the bare tag [`OTHER`]
+//! and its event is kept whole beside the bytes, in order. Text (notes, event names,
+//! addresses) is therefore produced only when a line is rendered.
 
 use std::time::Duration;
 
-use twinreactor::trace::{SegmentKind, TcpTrace};
-use twinreactor::{CompletionId, ConnId, TimerId, TraceEvent, TraceLine};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+use twinreactor::trace::{SegmentKind, TcpTrace, UdpTrace};
+use twinreactor::{CompletionId, ConnId, SocketId, TimerId, TraceEvent, TraceLine};
 
 /// The head's host bits of a line whose host number follows the head.
 const HOST_FOLLOWS: u8 = 7;
@@ -31,9 +34,12 @@ const TCP_SENT: u8 = 4;
 const TCP_SENT_BARE: u8 = 5;
 const TCP_ARRIVED: u8 = 6;
 const TCP_DATA: u8 = 7;
-const TCP_READ_CLOSED: u8 = 8;
-const TCP_PAUSE: u8 = 9;
-const TCP_RESUME: u8 = 10;
+/// `tcp read-closed`, `pause-producing` or `resume-producing` (a kind byte follows).
+const TCP_CONN_EVENT: u8 = 8;
+/// `udp sent` to an IPv4 address.
+const UDP_SENT: u8 = 9;
+/// `udp datagram` from an IPv4 address, with its message id.
+const UDP_DATAGRAM: u8 = 10;
 /// `tcp sent` of data from a connection (no segment kind byte).
 const TCP_SENT_DATA: u8 = 11;
 /// `tcp data` with nothing left waiting (no `waiting` number).
@@ -133,6 +139,36 @@ impl<'a> Out<'a> {
     }
 }
 
+impl Out<'_> {
+    /// A `tcp` line of one of the connection events `kind` numbers (see [`TCP_CONN_EVENT`]).
+    #[inline(always)]
+    fn conn_event(&mut self, cur: &mut Cursor, at: Duration, host: u32, kind: u8, conn: ConnId) {
+        self.head(cur, TCP_CONN_EVENT, at, host);
+        self.byte(kind);
+        self.put(conn.raw());
+    }
+
+    /// What a `udp sent` or `udp datagram` line says after its head: the socket, the other
+    /// end's address, the size and the message id.
+    #[inline(always)]
+    fn datagram(
+        &mut self,
+        cur: &mut Cursor,
+        socket: SocketId,
+        addr: SocketAddrV4,
+        len: usize,
+        msg: u64,
+    ) {
+        self.put(socket.raw());
+        for b in addr.ip().octets() {
+            self.byte(b);
+        }
+        self.put(u64::from(addr.port()));
+        self.put(len as u64);
+        self.put_msg(cur, msg);
+    }
+}
+
 /// Writes the line (`at`, `host`, `event`). Returns false when `event` is not of a compact
 /// kind: the caller keeps it, as the next out-of-line event.
 #[inline(always)]
@@ -183,18 +219,25 @@ pub(super) fn encode(
         TraceEvent::Tcp(TcpTrace::Data { conn, len, waiting }) => {
             encode_data(out, cur, at, host, conn.raw(), *len, *waiting);
         }
-        TraceEvent::Tcp(TcpTrace::ReadClosed { conn }) => {
-            out.head(cur, TCP_READ_CLOSED, at, host);
-            out.put(conn.raw());
-        }
+        TraceEvent::Tcp(TcpTrace::ReadClosed { conn }) => out.conn_event(cur, at, host, 0, *conn),
         TraceEvent::Tcp(TcpTrace::PauseProducing { conn }) => {
-            out.head(cur, TCP_PAUSE, at, host);
-            out.put(conn.raw());
+            out.conn_event(cur, at, host, 1, *conn);
         }
         TraceEvent::Tcp(TcpTrace::ResumeProducing { conn }) => {
-            out.head(cur, TCP_RESUME, at, host);
-            out.put(conn.raw());
+            out.conn_event(cur, at, host, 2, *conn);
         }
+        TraceEvent::Udp(UdpTrace::Sent {
+            socket,
+            to: SocketAddr::V4(to),
+            len,
+            msg,
+        }) => encode_udp(out, cur, at, host, true, *socket, *to, *len, *msg),
+        TraceEvent::Udp(UdpTrace::Datagram {
+            socket,
+            from: SocketAddr::V4(from),
+            len,
+            msg: Some(msg),
+        }) => encode_udp(out, cur, at, host, false, *socket, *from, *len, *msg),
         _ => {
             out.head(cur, OTHER, at, host);
             cur.other += 1;
@@ -256,6 +299,25 @@ pub(super) fn encode_sent(
     }
     out.put_msg(cur, msg);
     out.put(u64::from(to_host));
+}
+
+/// Writes a `udp sent` (`sent`) or `udp datagram` line of an IPv4 datagram, the bytes
+/// [`encode`] writes for one.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn encode_udp(
+    out: &mut Out<'_>,
+    cur: &mut Cursor,
+    at: Duration,
+    host: u32,
+    sent: bool,
+    socket: SocketId,
+    addr: SocketAddrV4,
+    len: usize,
+    msg: u64,
+) {
+    out.head(cur, if sent { UDP_SENT } else { UDP_DATAGRAM }, at, host);
+    out.datagram(cur, socket, addr, len, msg);
 }
 
 /// Writes a `tcp data` line, the bytes [`encode`] writes for one.
@@ -405,15 +467,34 @@ impl<'a> Reader<'a> {
                     waiting: 0,
                 })
             }
-            TCP_READ_CLOSED => TraceEvent::Tcp(TcpTrace::ReadClosed {
-                conn: ConnId::from_raw(self.get()),
-            }),
-            TCP_PAUSE => TraceEvent::Tcp(TcpTrace::PauseProducing {
-                conn: ConnId::from_raw(self.get()),
-            }),
-            TCP_RESUME => TraceEvent::Tcp(TcpTrace::ResumeProducing {
-                conn: ConnId::from_raw(self.get()),
-            }),
+            TCP_CONN_EVENT => {
+                let kind = self.bytes[self.pos];
+                self.pos += 1;
+                let conn = ConnId::from_raw(self.get());
+                TraceEvent::Tcp(match kind {
+                    0 => TcpTrace::ReadClosed { conn },
+                    1 => TcpTrace::PauseProducing { conn },
+                    _ => TcpTrace::ResumeProducing { conn },
+                })
+            }
+            UDP_SENT => {
+                let (socket, to, len, msg) = self.datagram(cur);
+                TraceEvent::Udp(UdpTrace::Sent {
+                    socket,
+                    to,
+                    len,
+                    msg,
+                })
+            }
+            UDP_DATAGRAM => {
+                let (socket, from, len, msg) = self.datagram(cur);
+                TraceEvent::Udp(UdpTrace::Datagram {
+                    socket,
+                    from,
+                    len,
+                    msg: Some(msg),
+                })
+            }
             _ => {
                 cur.other += 1;
                 others[cur.other - 1].clone()
@@ -424,6 +505,19 @@ impl<'a> Reader<'a> {
             host,
             event,
         }
+    }
+
+    /// What [`Out::datagram`] wrote.
+    fn datagram(&mut self, cur: &mut Cursor) -> (SocketId, SocketAddr, usize, u64) {
+        let socket = SocketId::from_raw(self.get());
+        let ip: [u8; 4] = self.bytes[self.pos..self.pos + 4]
+            .try_into()
+            .expect("four bytes");
+        self.pos += 4;
+        let port = self.get() as u16;
+        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port));
+        let len = self.get() as usize;
+        (socket, addr, len, self.get_msg(cur))
     }
 
     fn get_msg(&mut self, cur: &mut Cursor) -> u64 {

@@ -6,8 +6,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use twinreactor::trace::{render, SegmentKind, TcpTrace};
-use twinreactor::{TraceEvent, TraceLine};
+use std::net::SocketAddr;
+
+use twinreactor::trace::{render, SegmentKind, TcpTrace, UdpTrace};
+use twinreactor::{SocketId, TraceEvent, TraceLine};
 
 use codec::{Cursor, Out, Reader, ARRIVED_MAX, MAX_LINE};
 
@@ -142,6 +144,31 @@ impl Drop for Log {
     }
 }
 
+/// The `udp sent` (`sent`) or `udp datagram` event of a datagram.
+pub(crate) fn udp_line(
+    sent: bool,
+    socket: SocketId,
+    addr: SocketAddr,
+    len: usize,
+    msg: u64,
+) -> UdpTrace {
+    if sent {
+        UdpTrace::Sent {
+            socket,
+            to: addr,
+            len,
+            msg,
+        }
+    } else {
+        UdpTrace::Datagram {
+            socket,
+            from: addr,
+            len,
+            msg: Some(msg),
+        }
+    }
+}
+
 /// A shared, read-only view of a simulation's trace.
 ///
 /// A test harness that hands the [`Sim`](crate::Sim) to code as `Box<dyn Reactor>` keeps
@@ -200,6 +227,52 @@ impl TraceHandle {
     #[inline(always)]
     pub(crate) fn push_data(&self, at: Duration, host: u32, conn: u64, len: usize, waiting: usize) {
         self.write(|out, cur| codec::encode_data(out, cur, at, host, conn, len, waiting));
+    }
+
+    /// Records a `udp sent` (`sent`) or `udp datagram` line, as [`push`] of
+    /// [`UdpTrace::Sent`] or [`UdpTrace::Datagram`] does, without building the event (for an
+    /// IPv4 address: an IPv6 one is kept whole).
+    ///
+    /// [`push`]: TraceHandle::push
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_udp(
+        &self,
+        at: Duration,
+        host: u32,
+        sent: bool,
+        socket: SocketId,
+        addr: SocketAddr,
+        len: usize,
+        msg: u64,
+    ) {
+        match addr {
+            SocketAddr::V4(v4) => self.write(|out, cur| {
+                codec::encode_udp(out, cur, at, host, sent, socket, v4, len, msg);
+            }),
+            SocketAddr::V6(_) => self.push_udp_whole(at, host, sent, socket, addr, len, msg),
+        }
+    }
+
+    /// [`TraceHandle::push_udp`] of a line kept whole.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn push_udp_whole(
+        &self,
+        at: Duration,
+        host: u32,
+        sent: bool,
+        socket: SocketId,
+        addr: SocketAddr,
+        len: usize,
+        msg: u64,
+    ) {
+        self.push(
+            at,
+            host,
+            TraceEvent::Udp(udp_line(sent, socket, addr, len, msg)),
+        );
     }
 
     /// Records a `tcp arrived` line of message ids `first` and `more`, as [`push`] of
@@ -282,8 +355,10 @@ impl TraceHandle {
 mod tests {
     use std::time::Duration;
 
-    use twinreactor::trace::{render, SegmentKind, TcpTrace};
-    use twinreactor::{ConnId, TimerId, TraceEvent, TraceLine};
+    use std::net::SocketAddr;
+
+    use twinreactor::trace::{render, SegmentKind, TcpTrace, UdpTrace};
+    use twinreactor::{ConnId, SocketId, TimerId, TraceEvent, TraceLine};
 
     use super::TraceHandle;
 
@@ -291,7 +366,10 @@ mod tests {
     /// shrink and jump, some repeating what the same host's line of its kind said before.
     fn line(i: u64) -> TraceLine {
         let conn = Some(ConnId::from_raw(i % 3));
-        let event = match i % 7 {
+        let v4 = SocketAddr::from(([10, 0, (i % 3) as u8, 200], 9000 + (i % 5) as u16));
+        let v6 = SocketAddr::from(([0xfd00, 0, 0, 0, 0, 0, 0, 1], 7));
+        let socket = SocketId::from_raw(i % 4);
+        let event = match i % 13 {
             0 => TraceEvent::TimerFired(TimerId::from_raw(i << 40)),
             1 => TraceEvent::Note(format!("n{i}").into()),
             2 => TraceEvent::Tcp(TcpTrace::Sent {
@@ -310,6 +388,27 @@ mod tests {
                 msgs: vec![i - 2, 0, i],
             }),
             5 => TraceEvent::RunBegan,
+            7 => TraceEvent::Udp(UdpTrace::Sent {
+                socket,
+                to: if i.is_multiple_of(2) { v4 } else { v6 },
+                len: (i % 70_000) as usize,
+                msg: i,
+            }),
+            8 | 9 => TraceEvent::Udp(UdpTrace::Datagram {
+                socket,
+                from: v4,
+                len: 64,
+                msg: (!i.is_multiple_of(3)).then_some(i - 5),
+            }),
+            10 => TraceEvent::Tcp(TcpTrace::ReadClosed {
+                conn: ConnId::from_raw(i),
+            }),
+            11 => TraceEvent::Tcp(TcpTrace::PauseProducing {
+                conn: ConnId::from_raw(1),
+            }),
+            12 => TraceEvent::Tcp(TcpTrace::ResumeProducing {
+                conn: ConnId::from_raw(2),
+            }),
             _ => TraceEvent::Tcp(TcpTrace::Data {
                 conn: ConnId::from_raw(i % 2),
                 len: 64,
@@ -337,6 +436,18 @@ mod tests {
         assert!(trace.0.borrow().full.len() > 3);
         assert_eq!(trace.len(), expected.len());
         assert!(trace.lines() == expected);
+        // Notes, run events, IPv6 datagrams and deliveries without a message id are kept
+        // whole; every other line is bytes only.
+        let whole = expected
+            .iter()
+            .filter(|l| match &l.event {
+                TraceEvent::Note(_) | TraceEvent::RunBegan => true,
+                TraceEvent::Udp(UdpTrace::Sent { to, .. }) => to.is_ipv6(),
+                TraceEvent::Udp(UdpTrace::Datagram { msg, .. }) => msg.is_none(),
+                _ => false,
+            })
+            .count();
+        assert_eq!(trace.0.borrow().others.len(), whole);
         for n in [0, 1, 2, 9_000, 33_333, 40_000, 50_000] {
             let from = expected.len().saturating_sub(n);
             assert_eq!(trace.tail(n), render(&expected[from..]), "tail({n})");

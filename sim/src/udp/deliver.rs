@@ -82,12 +82,7 @@ pub(crate) fn datagram(sim: &mut Sim, id: u64, data: &[u8], from: SocketAddr, ms
         return;
     };
     let socket = SocketId::from_raw(id);
-    sim.record(TraceEvent::Udp(UdpTrace::Datagram {
-        socket,
-        from,
-        len: data.len(),
-        msg: Some(msg),
-    }));
+    sim.record_udp(false, socket, from, data.len(), msg);
     protocol.datagram(sim, socket, data, from);
     put_back(sim, host, id, protocol);
 }

@@ -73,12 +73,7 @@ impl Sim {
             _ => Route::Unicast,
         };
         let msg = self.next_message();
-        self.record(TraceEvent::Udp(UdpTrace::Sent {
-            socket,
-            to,
-            len: data.len(),
-            msg,
-        }));
+        self.record_udp(true, socket, to, data.len(), msg);
         let s = &self.host_ref(host).udp.open(socket)?.state;
         match route {
             Route::Unicast => {
