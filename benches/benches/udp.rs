@@ -253,7 +253,7 @@ fn main() {
         .unwrap_or(if quick { 2_000 } else { 1_000_000 });
     let loopback = (rounds / 10).max(1);
     let only = std::env::var("ONLY").unwrap_or_default();
-    table(
+    let simulated = table(
         "simulated",
         rounds,
         &[
@@ -274,6 +274,11 @@ fn main() {
         &only,
     );
     let of = |name: &str| rates.iter().find(|(n, _)| *n == name).map(|&(_, r)| r);
+    let sim_of = |name: &str| simulated.iter().find(|(n, _)| *n == name).map(|&(_, r)| r);
+    if let (Some(on), Some(off)) = (sim_of("sim (trace on)"), sim_of("sim (trace off)")) {
+        // What recording the trace costs (the TCP bench holds it to 0.90; no target here).
+        println!("sim (trace on) / sim (trace off): {:.2}", on / off);
+    }
     if let (Some(real), Some(tokio), Some(raw)) = (
         of("real reactor (mio)"),
         of("tokio current-thread"),
