@@ -18,6 +18,8 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use twinreactor::trace::{SegmentKind, TcpTrace, UdpTrace};
 use twinreactor::{CompletionId, ConnId, SocketId, TimerId, TraceEvent, TraceLine};
 
+use super::udp_line;
+
 /// The head's host bits of a line whose host number follows the head.
 const HOST_FOLLOWS: u8 = 7;
 /// The head's bit of a line whose time differs from the line before's.
@@ -26,12 +28,17 @@ const TIME_MOVED: u8 = 0x80;
 /// The tag of a line whose event is kept whole, out of line.
 const OTHER: u8 = 0;
 const TIMER_FIRED: u8 = 1;
-const COMPLETED: u8 = 2;
-const REMOTE_RAN: u8 = 3;
-/// `tcp sent` from a connection.
+/// `completed` or `remote-ran` (a kind byte follows, then the number).
+const CALL_EVENT: u8 = 2;
+/// `udp sent` from the socket, to the address and of the size of the last one from this
+/// host (only the message id follows).
+const UDP_SENT_AGAIN: u8 = 3;
+/// `tcp sent` of anything but data from a connection, or of anything with no connection (a
+/// refusal's reset): the segment kind byte ([`BARE`] set for no connection) comes first.
 const TCP_SENT: u8 = 4;
-/// `tcp sent` with no connection (a refusal's reset).
-const TCP_SENT_BARE: u8 = 5;
+/// `udp datagram` to the socket, from the address and of the size of the last one on this
+/// host (only the message id follows).
+const UDP_DATAGRAM_AGAIN: u8 = 5;
 const TCP_ARRIVED: u8 = 6;
 const TCP_DATA: u8 = 7;
 /// `tcp read-closed`, `pause-producing` or `resume-producing` (a kind byte follows).
@@ -53,8 +60,12 @@ const TCP_SENT_AGAIN: u8 = 14;
 /// waiting (nothing follows).
 const TCP_DATA_AGAIN: u8 = 15;
 
-/// Hosts below this number (those the head names) have their last `tcp sent` of data and
-/// `tcp data` remembered, for [`TCP_SENT_AGAIN`] and [`TCP_DATA_AGAIN`].
+/// The bit of a [`TCP_SENT`] line's kind byte that says no connection follows.
+const BARE: u8 = 8;
+
+/// Hosts below this number (those the head names) have their last `tcp sent` of data, `tcp
+/// data`, `udp sent` and `udp datagram` remembered, for [`TCP_SENT_AGAIN`],
+/// [`TCP_DATA_AGAIN`], [`UDP_SENT_AGAIN`] and [`UDP_DATAGRAM_AGAIN`].
 const REMEMBERED: usize = HOST_FOLLOWS as usize;
 
 /// At most this many message ids make a compact `tcp arrived` line (more, joined at one
@@ -78,7 +89,15 @@ pub(super) struct Cursor {
     sent: [(u64, usize, u32); REMEMBERED],
     /// By host: the connection and length of its last `tcp data`.
     data: [(u64, usize); REMEMBERED],
+    /// By host: the socket, address and size of its last `udp sent` (0) and `udp datagram`
+    /// (1).
+    udp: [[Datagram; REMEMBERED]; 2],
 }
+
+/// What a host's last `udp sent` or `udp datagram` said besides its message id: the socket,
+/// the other end's address and port, the size.
+#[derive(Clone, Copy, Default, PartialEq)]
+struct Datagram(u64, u32, u16, usize);
 
 /// Where a line is written, and how many bytes it has taken.
 pub(super) struct Out<'a> {
@@ -185,11 +204,13 @@ pub(super) fn encode(
             out.put(t.raw());
         }
         TraceEvent::Completed(c) => {
-            out.head(cur, COMPLETED, at, host);
+            out.head(cur, CALL_EVENT, at, host);
+            out.byte(0);
             out.put(c.raw());
         }
         TraceEvent::RemoteRan(n) => {
-            out.head(cur, REMOTE_RAN, at, host);
+            out.head(cur, CALL_EVENT, at, host);
+            out.byte(1);
             out.put(*n);
         }
         TraceEvent::Tcp(TcpTrace::Sent {
@@ -277,23 +298,21 @@ pub(super) fn encode_sent(
             out.put(len as u64);
         }
         (conn, segment) => {
-            match conn {
-                Some(conn) => {
-                    out.head(cur, TCP_SENT, at, host);
-                    out.put(conn);
-                }
-                None => out.head(cur, TCP_SENT_BARE, at, host),
+            out.head(cur, TCP_SENT, at, host);
+            let kind = match segment {
+                SegmentKind::Syn => 0,
+                SegmentKind::SynAck => 1,
+                SegmentKind::Ack => 2,
+                SegmentKind::Data(_) => 3,
+                SegmentKind::Fin => 4,
+                SegmentKind::Rst => 5,
+            };
+            out.byte(kind | if conn.is_none() { BARE } else { 0 });
+            if let Some(conn) = conn {
+                out.put(conn);
             }
-            match segment {
-                SegmentKind::Syn => out.byte(0),
-                SegmentKind::SynAck => out.byte(1),
-                SegmentKind::Ack => out.byte(2),
-                SegmentKind::Data(len) => {
-                    out.byte(3);
-                    out.put(len as u64);
-                }
-                SegmentKind::Fin => out.byte(4),
-                SegmentKind::Rst => out.byte(5),
+            if let SegmentKind::Data(len) = segment {
+                out.put(len as u64);
             }
         }
     }
@@ -316,6 +335,21 @@ pub(super) fn encode_udp(
     len: usize,
     msg: u64,
 ) {
+    let line = Datagram(socket.raw(), addr.ip().to_bits(), addr.port(), len);
+    match cur.udp[usize::from(!sent)].get_mut(host as usize) {
+        Some(last) if *last == line => {
+            let tag = if sent {
+                UDP_SENT_AGAIN
+            } else {
+                UDP_DATAGRAM_AGAIN
+            };
+            out.head(cur, tag, at, host);
+            out.put_msg(cur, msg);
+            return;
+        }
+        Some(last) => *last = line,
+        None => {}
+    }
     out.head(cur, if sent { UDP_SENT } else { UDP_DATAGRAM }, at, host);
     out.datagram(cur, socket, addr, len, msg);
 }
@@ -396,8 +430,14 @@ impl<'a> Reader<'a> {
         let tag = head & 0xf;
         let event = match tag {
             TIMER_FIRED => TraceEvent::TimerFired(TimerId::from_raw(self.get())),
-            COMPLETED => TraceEvent::Completed(CompletionId::from_raw(self.get())),
-            REMOTE_RAN => TraceEvent::RemoteRan(self.get()),
+            CALL_EVENT => {
+                let kind = self.bytes[self.pos];
+                self.pos += 1;
+                match kind {
+                    0 => TraceEvent::Completed(CompletionId::from_raw(self.get())),
+                    _ => TraceEvent::RemoteRan(self.get()),
+                }
+            }
             TCP_SENT_AGAIN => {
                 let (conn, len, to_host) = cur.sent[host as usize];
                 TraceEvent::Tcp(TcpTrace::Sent {
@@ -407,13 +447,14 @@ impl<'a> Reader<'a> {
                     to_host,
                 })
             }
-            TCP_SENT | TCP_SENT_BARE | TCP_SENT_DATA => {
-                let conn = (tag != TCP_SENT_BARE).then(|| ConnId::from_raw(self.get()));
-                let kind = if tag == TCP_SENT_DATA {
-                    3
+            TCP_SENT | TCP_SENT_DATA => {
+                let (conn, kind) = if tag == TCP_SENT_DATA {
+                    (Some(ConnId::from_raw(self.get())), 3)
                 } else {
+                    let kind = self.bytes[self.pos];
                     self.pos += 1;
-                    self.bytes[self.pos - 1]
+                    let conn = (kind & BARE == 0).then(|| ConnId::from_raw(self.get()));
+                    (conn, kind & !BARE)
                 };
                 let segment = match kind {
                     0 => SegmentKind::Syn,
@@ -477,23 +518,22 @@ impl<'a> Reader<'a> {
                     _ => TcpTrace::ResumeProducing { conn },
                 })
             }
-            UDP_SENT => {
-                let (socket, to, len, msg) = self.datagram(cur);
-                TraceEvent::Udp(UdpTrace::Sent {
-                    socket,
-                    to,
-                    len,
-                    msg,
-                })
-            }
-            UDP_DATAGRAM => {
-                let (socket, from, len, msg) = self.datagram(cur);
-                TraceEvent::Udp(UdpTrace::Datagram {
-                    socket,
-                    from,
-                    len,
-                    msg: Some(msg),
-                })
+            UDP_SENT | UDP_DATAGRAM | UDP_SENT_AGAIN | UDP_DATAGRAM_AGAIN => {
+                let sent = matches!(tag, UDP_SENT | UDP_SENT_AGAIN);
+                let remembered = &mut cur.udp[usize::from(!sent)];
+                let line = if matches!(tag, UDP_SENT | UDP_DATAGRAM) {
+                    let line = self.datagram();
+                    if let Some(last) = remembered.get_mut(host as usize) {
+                        *last = line;
+                    }
+                    line
+                } else {
+                    remembered[host as usize]
+                };
+                let Datagram(socket, ip, port, len) = line;
+                let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from_bits(ip), port));
+                let socket = SocketId::from_raw(socket);
+                TraceEvent::Udp(udp_line(sent, socket, addr, len, self.get_msg(cur)))
             }
             _ => {
                 cur.other += 1;
@@ -507,17 +547,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// What [`Out::datagram`] wrote.
-    fn datagram(&mut self, cur: &mut Cursor) -> (SocketId, SocketAddr, usize, u64) {
-        let socket = SocketId::from_raw(self.get());
+    /// What [`Out::datagram`] wrote before the message id.
+    fn datagram(&mut self) -> Datagram {
+        let socket = self.get();
         let ip: [u8; 4] = self.bytes[self.pos..self.pos + 4]
             .try_into()
             .expect("four bytes");
         self.pos += 4;
         let port = self.get() as u16;
-        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(ip), port));
         let len = self.get() as usize;
-        (socket, addr, len, self.get_msg(cur))
+        Datagram(socket, u32::from_be_bytes(ip), port, len)
     }
 
     fn get_msg(&mut self, cur: &mut Cursor) -> u64 {

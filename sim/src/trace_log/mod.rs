@@ -455,6 +455,63 @@ mod tests {
     }
 
     #[test]
+    fn a_hosts_repeated_datagrams_and_rare_events_read_back_as_pushed() {
+        let trace = TraceHandle::default();
+        let a = SocketAddr::from(([10, 0, 0, 2], 9000));
+        let b = SocketAddr::from(([10, 0, 0, 1], 4000));
+        let mut expected = Vec::new();
+        for i in 0..40u64 {
+            let host = (i % 3) as u32 * 4; // hosts 0, 4 and 8 (beyond those remembered)
+            let event = match i % 5 {
+                0 | 1 => TraceEvent::Udp(UdpTrace::Sent {
+                    socket: SocketId::from_raw(1),
+                    to: if i % 10 == 1 { b } else { a },
+                    len: 64,
+                    msg: i,
+                }),
+                2 | 3 => TraceEvent::Udp(UdpTrace::Datagram {
+                    socket: SocketId::from_raw(2),
+                    from: a,
+                    len: 64,
+                    msg: Some(i),
+                }),
+                _ => match i % 4 {
+                    0 => TraceEvent::Completed(twinreactor::CompletionId::from_raw(i)),
+                    1 => TraceEvent::RemoteRan(i),
+                    2 => TraceEvent::Tcp(TcpTrace::Sent {
+                        conn: None,
+                        segment: SegmentKind::Rst,
+                        msg: i,
+                        to_host: 3,
+                    }),
+                    _ => TraceEvent::Tcp(TcpTrace::Sent {
+                        conn: Some(ConnId::from_raw(i)),
+                        segment: SegmentKind::Fin,
+                        msg: i,
+                        to_host: 3,
+                    }),
+                },
+            };
+            let line = TraceLine {
+                at: Duration::from_micros(i / 2),
+                host,
+                event,
+            };
+            trace.push(line.at, line.host, line.event.clone());
+            expected.push(line);
+        }
+        assert!(trace.lines() == expected);
+        assert_eq!(trace.0.borrow().others.len(), 0, "every line is compact");
+        // A repeat is its head and message id: two bytes here.
+        let repeat = TraceHandle::default();
+        for _ in 0..2 {
+            repeat.push(Duration::ZERO, 1, expected[0].event.clone());
+        }
+        let log = repeat.0.borrow();
+        assert_eq!(log.last.used, 10 + 2, "bytes for two datagrams");
+    }
+
+    #[test]
     fn an_arrival_pushed_without_its_vec_reads_as_one_pushed_with_it() {
         let a = TraceHandle::default();
         let b = TraceHandle::default();
